@@ -1,0 +1,67 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+PORT ?= 8000
+HOST ?= 127.0.0.1
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/debate
+
+# uv must never fetch its own Python: the machine's python3.11 is the interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_LINK_MODE := copy
+
+.PHONY: help install install-dev run test lint typecheck check-postgres browser clean
+
+help:
+	@echo "make run    install, migrate, import the seed documents, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install, then lint, type-check and run the whole suite on PostgreSQL"
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Runtime dependencies only; --inexact keeps uv itself and any dev tools already installed.
+install: $(UV)
+	$(UV) sync --frozen --no-dev --inexact --quiet
+
+install-dev: $(UV)
+	$(UV) sync --frozen --inexact --quiet
+
+run: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_debate fixtures/seeds
+	$(PY) manage.py add_user admin --role admin --exists-ok
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Headless Chromium for the browser tests: Debian's package, installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null 2>&1 || \
+	  { DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji >/dev/null; }; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed" >&2; exit 1; }
+
+check-postgres: install-dev
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) scripts/check_postgres.py
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy .
+
+test: install-dev browser check-postgres lint typecheck
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,202 @@
+"""Use cases that write the corpus. Each runs in one transaction; views and commands call these."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from debate.models import Article, Author, Comment, ReplyLink
+from debate.parsing import ParsedDocument, decode_document, parse_document
+from debate.threading import CommentText, ThreadedComment, reconstruct_threads, tree_layout
+
+ImportStatus = Literal["created", "updated", "unchanged"]
+
+_LAYOUT_FIELDS = ["depth", "thread_order"]
+_THREAD_FIELDS = ["position", "parent", "parent_is_manual", "quotes_article", "quoted_spans", *_LAYOUT_FIELDS]
+
+
+class ImportRefused(Exception):
+    """The file is valid, but importing it would destroy work; the message says what, in one line."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    source: str
+    status: ImportStatus
+    article_id: int
+    comments: int
+    reply_links: int
+    ignored_lines: int = 0
+
+
+def import_document(*, source: str, data: bytes) -> ImportResult:
+    """Import one seed file's bytes under the name `source`, all or nothing.
+
+    The same bytes again write nothing. A changed file updates the article in place: comments whose
+    number, author and text are unchanged keep their identity (and what is attached to them), and a
+    curator's manual parent survives. Raises SeedFormatError for a malformed file, and ImportRefused when
+    the new version would delete a comment that something (an annotation) still depends on.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Article.objects.filter(source=source).first()
+    if existing is not None and existing.content_sha256 == digest:
+        return ImportResult(
+            source=source,
+            status="unchanged",
+            article_id=existing.pk,
+            comments=Comment.objects.filter(article=existing).count(),
+            reply_links=ReplyLink.objects.filter(source__article=existing).count(),
+        )
+    document = parse_document(decode_document(data))
+    threads = reconstruct_threads(document.body, [CommentText(c.author, c.body) for c in document.comments])
+    with transaction.atomic():
+        authors = _authors_by_name([document.author, *(comment.author for comment in document.comments)])
+        article, created = Article.objects.select_for_update().update_or_create(
+            source=source,
+            defaults={
+                "content_sha256": digest,
+                "title": document.title,
+                "title_derived": document.title_derived,
+                "subtitle": document.subtitle,
+                "body": document.body,
+                "tags": list(document.tags),
+                "author": authors.get(document.author or ""),
+                "author_bio": document.author_bio,
+            },
+        )
+        comments = _save_comments(article, document, threads, authors)
+        links = _save_reply_links(comments, threads)
+    return ImportResult(
+        source=source,
+        status="created" if created else "updated",
+        article_id=article.pk,
+        comments=len(comments),
+        reply_links=links,
+        ignored_lines=len(document.ignored_lines),
+    )
+
+
+def _authors_by_name(names: Iterable[str | None]) -> dict[str, Author]:
+    wanted = {name for name in names if name}
+    if not wanted:
+        return {}
+    # ignore_conflicts lets two imports that introduce the same commenter run side by side.
+    Author.objects.bulk_create([Author(name=name) for name in sorted(wanted)], ignore_conflicts=True)
+    return {author.name: author for author in Author.objects.filter(name__in=wanted)}
+
+
+def _save_comments(
+    article: Article, document: ParsedDocument, threads: Sequence[ThreadedComment], authors: dict[str, Author]
+) -> list[Comment]:
+    """Comments of the document in file order, saved, with parents and tree layout."""
+    previous = {comment.number: comment for comment in Comment.objects.filter(article=article)}
+    comments: list[Comment] = []
+    kept_ids: set[int] = set()
+    for position, (parsed, thread) in enumerate(zip(document.comments, threads, strict=True)):
+        author = authors[parsed.author] if parsed.author else None
+        old = previous.get(parsed.number)
+        if old is not None and old.body == parsed.body and old.author_id == (author.pk if author else None):
+            comment = old
+            kept_ids.add(old.pk)
+        else:
+            comment = Comment(article=article, number=parsed.number, author=author, body=parsed.body)
+        comment.position = position
+        comment.quotes_article = thread.quotes_article
+        comment.quoted_spans = [
+            {
+                "start": span.start,
+                "end": span.end,
+                "source": None if span.source is None else document.comments[span.source].number,
+            }
+            for span in thread.quoted_spans
+        ]
+        comments.append(comment)
+
+    stale = [comment.pk for comment in previous.values() if comment.pk not in kept_ids]
+    if stale:
+        try:
+            Comment.objects.filter(pk__in=stale).delete()
+        except ProtectedError as error:
+            number_of = {comment.pk: number for number, comment in previous.items()}
+            numbers = sorted({number_of.get(getattr(obj, "comment_id", None), 0) for obj in error.protected_objects})
+            raise ImportRefused(
+                f"replacing it would lose {len(error.protected_objects)} annotation(s) on comment(s) "
+                + ", ".join(f"#{number}" for number in numbers)
+                + ", which the new version removes or changes"
+            ) from None
+    Comment.objects.bulk_create([comment for comment in comments if comment.pk is None])
+
+    index_of = {comment.pk: index for index, comment in enumerate(comments)}
+    parents = [
+        _parent_index(index, comment, thread, index_of, comments)
+        for index, (comment, thread) in enumerate(zip(comments, threads, strict=True))
+    ]
+    for comment, (depth, order) in zip(comments, tree_layout(parents), strict=True):
+        comment.depth, comment.thread_order = depth, order
+    Comment.objects.bulk_update(comments, _THREAD_FIELDS, batch_size=1000)
+    return comments
+
+
+def _parent_index(
+    index: int, comment: Comment, thread: ThreadedComment, index_of: dict[int, int], comments: list[Comment]
+) -> int | None:
+    """A curator's parent if it still stands (exists and comes earlier), else the reconstructed one."""
+    if comment.parent_is_manual:
+        if comment.parent_id is None:
+            return None
+        manual = index_of.get(comment.parent_id)
+        if manual is not None and manual < index:
+            return manual
+        comment.parent_is_manual = False
+    comment.parent = None if thread.parent is None else comments[thread.parent]
+    return thread.parent
+
+
+def _save_reply_links(comments: Sequence[Comment], threads: Sequence[ThreadedComment]) -> int:
+    """Replace the automatic links of these comments; manual links stay."""
+    manual_pairs = {
+        (comment.pk, comment.parent_id) for comment in comments if comment.parent_is_manual and comment.parent_id
+    }
+    stale = ReplyLink.objects.filter(source_id__in=[comment.pk for comment in comments])
+    for source_id, target_id in manual_pairs:
+        stale = stale.exclude(source_id=source_id, target_id=target_id, method=ReplyLink.Method.MANUAL)
+    stale.delete()
+    links = [
+        ReplyLink(
+            source=comment,
+            target=comments[link.target],
+            method=link.method,
+            score=link.score,
+            evidence=link.evidence,
+            position=link.position,
+        )
+        for comment, thread in zip(comments, threads, strict=True)
+        for link in thread.links
+        if (comment.pk, comments[link.target].pk) not in manual_pairs
+    ]
+    ReplyLink.objects.bulk_create(links)
+    return len(links) + len(manual_pairs)
+
+
+@transaction.atomic
+def relayout_article(*, article_id: int) -> None:
+    """Recompute depth and thread order after a parent changed; writes only the rows that moved."""
+    comments = list(
+        Comment.objects.select_for_update()
+        .filter(article_id=article_id)
+        .order_by("position")
+        .only("id", "parent_id", "depth", "thread_order", "position")
+    )
+    index_of = {comment.pk: index for index, comment in enumerate(comments)}
+    layout = tree_layout([None if c.parent_id is None else index_of[c.parent_id] for c in comments])
+    moved = []
+    for comment, (depth, order) in zip(comments, layout, strict=True):
+        if (comment.depth, comment.thread_order) != (depth, order):
+            comment.depth, comment.thread_order = depth, order
+            moved.append(comment)
+    Comment.objects.bulk_update(moved, _LAYOUT_FIELDS, batch_size=1000)

@@ -1,0 +1,54 @@
+"""API plumbing shared by every endpoint: pagination and one-line errors.
+
+Kept free of view imports: DRF imports this module while it is itself being imported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with every error summed up in `detail` as one line that names what is wrong.
+
+    Validation errors keep their per-field structure under `errors` for clients that want it.
+    """
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        response.data = {"detail": one_line(exc.detail), "errors": exc.detail}
+    elif isinstance(exc, APIException | Http404) and isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": str(response.data["detail"])}
+    return response
+
+
+def one_line(detail: Any, prefix: str = "") -> str:
+    """Flatten DRF's nested error structure into `field: message; other.0.field: message`."""
+    if isinstance(detail, dict):
+        parts = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            parts.append(one_line(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+        return "; ".join(part for part in parts if part)
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            message = " ".join(str(item) for item in detail)
+            return f"{prefix}: {message}" if prefix else message
+        return "; ".join(
+            one_line(item, f"{prefix}.{number}" if prefix else str(number))
+            for number, item in enumerate(detail)
+            if item
+        )
+    message = str(detail)
+    return f"{prefix}: {message}" if prefix else message

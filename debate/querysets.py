@@ -1,0 +1,55 @@
+"""Query vocabulary for the corpus, so that views and serializers never trigger a query per row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+if TYPE_CHECKING:
+    from debate.models import Comment
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def with_listing(self) -> ArticleQuerySet:
+        """Author and comment count, as the article list shows them."""
+        return self.select_related("author").annotate(comment_count=Count("comments"))
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def with_thread(self) -> CommentQuerySet:
+        """Author, parent number and author, and every reply link: what a thread needs to render."""
+        from debate.models import ReplyLink
+
+        return (
+            self.select_related("author", "parent__author")
+            .prefetch_related(
+                Prefetch("reply_links", queryset=ReplyLink.objects.select_related("target").order_by("position"))
+            )
+            .annotate(is_article_author=Q(author_id__isnull=False) & Q(author_id=F("article__author_id")))
+        )
+
+    def in_thread_order(self) -> CommentQuerySet:
+        return self.order_by("article_id", "thread_order")
+
+    def in_file_order(self) -> CommentQuerySet:
+        return self.order_by("article_id", "number")
+
+    def subtree(self, root: Comment) -> CommentQuerySet:
+        """The root and every comment below it, in thread order.
+
+        Pre-order numbering puts a subtree in one contiguous run: from the root up to the next comment at
+        the root's depth or shallower.
+        """
+        following = (
+            type(self)(self.model, using=self._db)
+            .filter(article_id=root.article_id, thread_order__gt=root.thread_order, depth__lte=root.depth)
+            .order_by("thread_order")
+            .values("thread_order")[:1]
+        )
+        end = Coalesce(Subquery(following), Value(2**31 - 1))
+        return self.filter(
+            article_id=root.article_id, thread_order__gte=root.thread_order, thread_order__lt=end
+        ).order_by("thread_order")

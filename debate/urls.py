@@ -1,0 +1,32 @@
+"""Project URLs: the API under /api/, the browser pages at the root."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from debate.views import ArticleViewSet, CommentViewSet, HealthView
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("articles", ArticleViewSet, basename="article")
+router.register("comments", CommentViewSet, basename="comment")
+
+api_patterns = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        name="swagger-ui",
+    ),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]

@@ -1,0 +1,134 @@
+"""Shared fixtures: PostgreSQL only, the seed corpus, users by role, and API clients over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
+
+from debate.actions import import_document
+from debate.models import Article
+from debate.roles import Role
+
+SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
+CLUSTER_MUNITIONS = "000_e41b44eaa1304eb1.txt"  # 36 comments
+STRIKES_IN_RUSSIA = "002_67ebe6d974f15d13.txt"  # 21 comments
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        pytest.exit(
+            f"the test suite runs on PostgreSQL, but DATABASE_URL selects {engine}; "
+            "use `make test` or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/debate",
+            returncode=2,
+        )
+
+
+def import_seed(name: str) -> Article:
+    result = import_document(source=name, data=(SEEDS / name).read_bytes())
+    return Article.objects.get(pk=result.article_id)
+
+
+@pytest.fixture
+def seeds(db: None) -> dict[str, Article]:
+    """All five seed documents, imported; keyed by file name."""
+    return {path.name: import_seed(path.name) for path in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture
+def cluster_article(db: None) -> Article:
+    return import_seed(CLUSTER_MUNITIONS)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(role: Role | str, username: str | None = None) -> User:
+        role = Role(role)
+        user = User.objects.create_user(username=username or f"{role.value}-{User.objects.count() + 1}", password=PASSWORD)
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        if role is Role.ADMIN:
+            user.is_staff = user.is_superuser = True
+            user.save()
+        return user
+
+    return make
+
+
+class Api:
+    """A JSON client for the live server's API, over real HTTP."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        self.server = base_url
+        self.http = httpx.Client(base_url=f"{base_url}/api", headers=headers, timeout=30)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path such as "/articles/"."""
+        return f"{self.server}/api{path}"
+
+    def site_url(self, path: str) -> str:
+        """Absolute URL of a path outside the API, such as a static file."""
+        return f"{self.server}{path}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, **kwargs)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(path, params=params)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.put(path, json=json, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.http.post(path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.delete(path, **kwargs)
+
+    def all_pages(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every result of a paginated list, following `next` links."""
+        response = self.get(path, **params)
+        response.raise_for_status()
+        page = response.json()
+        results = list(page["results"])
+        while page["next"]:
+            response = self.http.get(page["next"])
+            response.raise_for_status()
+            page = response.json()
+            results.extend(page["results"])
+        return results
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def anonymous_api(live_server: Any) -> Iterator[Api]:
+    api = Api(live_server.url)
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def api_as(live_server: Any, make_user: Callable[..., User]) -> Iterator[Callable[..., Api]]:
+    """`api_as("annotator")` or `api_as(user)`: an API client authenticated with that user's token."""
+    clients: list[Api] = []
+
+    def client(who: Role | str | User, username: str | None = None) -> Api:
+        user = who if isinstance(who, User) else make_user(who, username)
+        token, _ = Token.objects.get_or_create(user=user)
+        api = Api(live_server.url, token.key)
+        clients.append(api)
+        return api
+
+    yield client
+    for api in clients:
+        api.close()
