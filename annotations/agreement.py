@@ -6,8 +6,8 @@ topic's labels; the single measures are public too.
 Input
 =====
 Every function takes ``ratings``: either an iterable of ``(item, annotator, label)`` triples (a
-:class:`Rating`, or a row straight from ``values_list("comment_id", "annotator_id", "label")``), or a
-:class:`RatingTable` built once with :meth:`RatingTable.from_ratings`, :meth:`RatingTable.from_arrays`
+:class:`Rating`, or the rows of ``topic.annotations.values_list("comment_id", "annotator_id", "stance")``),
+or a :class:`RatingTable` built once with :meth:`RatingTable.from_ratings`, :meth:`RatingTable.from_arrays`
 (columnar, the fast path for a million rows) or :meth:`RatingTable.from_matrix` (an annotators × items
 reliability matrix). Build the table once when several measures are wanted from the same labels.
 
@@ -38,8 +38,8 @@ Bootstrap interval for α
     (numpy's default linear interpolation) of the replicate αs; replicates where α is undefined (all
     drawn labels one category) are dropped, and ``None`` is returned if α itself is undefined or no
     replicate is defined. The generator is ``numpy.random.default_rng(seed)`` with ``seed=0`` by default,
-    so the same labels give the same interval. This is *not* Hayes & Krippendorff's (2007) bootstrap,
-    which resamples pairs of values and ignores that they cluster in items.
+    so the same labels give the same interval. This is *not* Hayes & Krippendorff's (2007) procedure,
+    which resamples pairable values via the coincidence matrix rather than whole items.
 
     How it is cheap: α depends on an item only through its vector of category counts, so items are
     grouped by that vector ("patterns"; a few hundred for ten annotators and four labels however many

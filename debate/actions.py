@@ -10,6 +10,7 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from debate.errors import Conflict
 from debate.models import Article, Author, Comment, ReplyLink
 from debate.parsing import ParsedDocument, decode_document, parse_document
 from debate.threading import CommentText, ThreadedComment, reconstruct_threads, tree_layout
@@ -20,7 +21,7 @@ _LAYOUT_FIELDS = ["depth", "thread_order"]
 _THREAD_FIELDS = ["position", "parent", "parent_is_manual", "quotes_article", "quoted_spans", *_LAYOUT_FIELDS]
 
 
-class ImportRefused(Exception):
+class ImportRefused(Conflict):
     """The file is valid, but importing it would destroy work; the message says what, in one line."""
 
 
@@ -123,7 +124,7 @@ def _save_comments(
             Comment.objects.filter(pk__in=stale).delete()
         except ProtectedError as error:
             number_of = {comment.pk: number for number, comment in previous.items()}
-            numbers = sorted({number_of.get(getattr(obj, "comment_id", None), 0) for obj in error.protected_objects})
+            numbers = sorted({number_of.get(getattr(obj, "comment_id", 0), 0) for obj in error.protected_objects})
             raise ImportRefused(
                 f"replacing it would lose {len(error.protected_objects)} annotation(s) on comment(s) "
                 + ", ".join(f"#{number}" for number in numbers)

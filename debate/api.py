@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from debate.errors import DomainError
 
 
 class Pagination(PageNumberPagination):
@@ -23,6 +27,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     Validation errors keep their per-field structure under `errors` for clients that want it.
     """
+    if isinstance(exc, DomainError):
+        return Response({"detail": str(exc), **exc.extra}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = NotFound(str(exc) or "not found")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
-    from debate.models import Comment
+    # Article names the QuerySet's model in a string, which ruff does not read as a use.
+    from debate.models import Article, Comment  # noqa: F401
 
 
-class ArticleQuerySet(models.QuerySet["Article"]):
+class ArticleQuerySet(models.QuerySet["Article", Any]):
     def with_listing(self) -> ArticleQuerySet:
         """Author and comment count, as the article list shows them."""
         return self.select_related("author").annotate(comment_count=Count("comments"))
 
 
-class CommentQuerySet(models.QuerySet["Comment"]):
+class CommentQuerySet(models.QuerySet["Comment", Any]):
     def with_thread(self) -> CommentQuerySet:
         """Author, parent number and author, and every reply link: what a thread needs to render."""
         from debate.models import ReplyLink
@@ -44,8 +45,9 @@ class CommentQuerySet(models.QuerySet["Comment"]):
         the root's depth or shallower.
         """
         following = (
-            type(self)(self.model, using=self._db)
-            .filter(article_id=root.article_id, thread_order__gt=root.thread_order, depth__lte=root.depth)
+            self.model._default_manager.filter(
+                article_id=root.article_id, thread_order__gt=root.thread_order, depth__lte=root.depth
+            )
             .order_by("thread_order")
             .values("thread_order")[:1]
         )

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Role(StrEnum):
@@ -14,19 +21,29 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything, including the Django admin
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
-    """The user's roles; cached on the user object, since every request asks several times."""
-    if not user.is_authenticated:
+def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[Role]:
+    """The user's roles; cached on the user object, since one request asks several times."""
+    if user is None or not user.is_authenticated:
         return frozenset()
     cached: frozenset[Role] | None = getattr(user, "_debate_roles", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
         cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:  # type: ignore[attr-defined]
+        if getattr(user, "is_superuser", False):
             cached |= {Role.ADMIN}
-        user._debate_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_debate_roles", cached)  # noqa: B010 - a cache attribute the model does not declare
     return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+def has_role(user: AbstractBaseUser | AnonymousUser | None, *roles: Role) -> bool:
     return bool(roles_of(user) & set(roles))
+
+
+def authenticated_user(request: HttpRequest | Request) -> User:
+    """The request's user, who must be logged in (views behind IsAuthenticated or login_required)."""
+    from django.contrib.auth.models import User
+
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user

@@ -6,7 +6,11 @@ them. Defaults suit a developer's machine: embedded SQLite under `var/`, DEBUG o
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# Lets classes such as ModelAdmin[Article] be written at runtime, as the type stubs describe them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"

@@ -1,20 +1,19 @@
 """Project URLs: the API under /api/, the browser pages at the root."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from debate.views import ArticleViewSet, CommentViewSet, HealthView
+from debate.views import ArticleViewSet, HealthView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("articles", ArticleViewSet, basename="article")
-router.register("comments", CommentViewSet, basename="comment")
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
     path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
@@ -24,6 +23,8 @@ api_patterns = [
         name="swagger-ui",
     ),
     path("", include(router.urls)),
+    # Comments are served with their labels by the annotations app (the corpus app does not know labels).
+    path("", include("annotations.urls")),
 ]
 
 urlpatterns = [

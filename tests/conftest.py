@@ -52,7 +52,9 @@ def cluster_article(db: None) -> Article:
 def make_user(db: None) -> Callable[..., User]:
     def make(role: Role | str, username: str | None = None) -> User:
         role = Role(role)
-        user = User.objects.create_user(username=username or f"{role.value}-{User.objects.count() + 1}", password=PASSWORD)
+        user = User.objects.create_user(
+            username=username or f"{role.value}-{User.objects.count() + 1}", password=PASSWORD
+        )
         user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         if role is Role.ADMIN:
             user.is_staff = user.is_superuser = True

@@ -33,9 +33,7 @@ def test_token_endpoint_exchanges_credentials_for_a_token(anonymous_api: Api, ma
     assert re.fullmatch(r"[0-9a-f]{40}", token)
     assert wrong.status_code == 400
     assert wrong.json()["detail"] == "Unable to log in with provided credentials."
-    authenticated = httpx.get(
-        anonymous_api.url("/articles/"), headers={"Authorization": f"Token {token}"}, timeout=30
-    )
+    authenticated = httpx.get(anonymous_api.url("/articles/"), headers={"Authorization": f"Token {token}"}, timeout=30)
     assert authenticated.status_code == 200
 
 
@@ -49,9 +47,7 @@ def test_corpus_endpoints_need_authentication(anonymous_api: Api, path: str) -> 
 
 
 def test_bad_token_is_refused(anonymous_api: Api) -> None:
-    response = httpx.get(
-        anonymous_api.url("/articles/"), headers={"Authorization": "Token 0000"}, timeout=30
-    )
+    response = httpx.get(anonymous_api.url("/articles/"), headers={"Authorization": "Token 0000"}, timeout=30)
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token."}
@@ -63,7 +59,8 @@ def test_articles_list_shows_the_five_seeds(api_as: Callable[..., Api], seeds: d
     page = api.get("/articles/").json()
 
     assert page["count"] == 5
-    assert page["previous"] is None and page["next"] is None
+    assert page["previous"] is None
+    assert page["next"] is None
     by_source = {article["source"]: article for article in page["results"]}
     assert set(by_source) == set(seeds)
     cluster = by_source[CLUSTER_MUNITIONS]
@@ -128,7 +125,8 @@ def test_comments_of_an_article_in_order_with_reply_links(
     }
     assert by_number[24]["parent"] == ids[3]
     assert by_number[24]["reply_to"][0]["method"] == "quote"
-    assert by_number[2]["quotes_article"] is True and by_number[2]["parent"] is None
+    assert by_number[2]["quotes_article"] is True
+    assert by_number[2]["parent"] is None
     assert by_number[36]["author"] is None
     assert by_number[1]["body"].startswith("Ukraine is begging for them.")
     assert set(three) == {
@@ -145,6 +143,7 @@ def test_comments_of_an_article_in_order_with_reply_links(
         "quotes_article",
         "quoted_spans",
         "reply_to",
+        "my_annotations",
     }
 
 
@@ -164,7 +163,8 @@ def test_page_size_is_capped_at_1000(api_as: Callable[..., Api], seeds: dict[str
     small = api.get("/comments/", page_size=5).json()
     huge = api.get("/comments/", page_size=5000).json()
 
-    assert len(small["results"]) == 5 and small["count"] == 57
+    assert len(small["results"]) == 5
+    assert small["count"] == 57
     assert "page_size=5" in small["next"]
     assert len(huge["results"]) == 57
 

@@ -60,7 +60,8 @@ def test_article_fields_come_from_the_document() -> None:
     assert cluster.title == "US Considering Sending Banned Weapons to Ukraine"
     assert cluster.subtitle == "A bad idea fueled by desperation."
     assert cluster.tags == ["Military Affairs", "World Politics"]
-    assert cluster.author is not None and cluster.author.name == "James Joyner"
+    assert cluster.author is not None
+    assert cluster.author.name == "James Joyner"
     assert cluster.author_bio.startswith("James Joyner is Professor")
     assert cluster.body.startswith("NYT (“Biden Weighs Giving Ukraine")
     assert cluster.body.endswith("It would be foolish to squander those gains for temporary advantage.")
@@ -140,7 +141,7 @@ def test_bad_file_exits_non_zero_with_one_line_and_writes_nothing(tmp_path: Path
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
 
-    out, err, status = run_import(bad)
+    _out, err, status = run_import(bad)
 
     assert status == 1
     failure_lines = [line for line in err.splitlines() if "bad.txt" in line]
@@ -156,7 +157,7 @@ def test_unreadable_and_missing_paths_are_reported_and_the_rest_imported(tmp_pat
     unreadable.symlink_to("/proc/self/mem")
     missing = tmp_path / "missing.txt"
 
-    out, err, status = run_import(missing, SEEDS / STRIKES_IN_RUSSIA, unreadable)
+    _out, err, status = run_import(missing, SEEDS / STRIKES_IN_RUSSIA, unreadable)
 
     assert status == 1
     assert f"{missing}: no such file or folder" in err
@@ -171,7 +172,7 @@ def test_good_files_in_the_same_run_as_a_bad_one_are_kept(tmp_path: Path) -> Non
     (tmp_path / "a_good.txt").write_text("A title\n\nSome body.\n\n  1. Ann says:\n\n    Hello.\n")
     (tmp_path / "b_bad.txt").write_bytes(b"\xfe\xfe\xfe not text")
 
-    out, err, status = run_import(tmp_path)
+    _out, err, status = run_import(tmp_path)
 
     assert status == 1
     assert Article.objects.filter(source="a_good.txt").exists()
@@ -183,7 +184,7 @@ def test_changed_file_updates_in_place_and_keeps_unchanged_comments() -> None:
     original = (SEEDS / STRIKES_IN_RUSSIA).read_bytes()
     import_document(source=STRIKES_IN_RUSSIA, data=original)
     ids_before = dict(Comment.objects.filter(article__source=STRIKES_IN_RUSSIA).values_list("number", "pk"))
-    changed = original.replace("Someone needs to lock Jake Sullivan".encode(), "Someone should lock Jake Sullivan".encode())
+    changed = original.replace(b"Someone needs to lock Jake Sullivan", b"Someone should lock Jake Sullivan")
     assert changed != original
 
     result = import_document(source=STRIKES_IN_RUSSIA, data=changed)
@@ -219,7 +220,9 @@ def test_reply_links_are_stored_with_method_score_and_evidence() -> None:
     run_import(SEEDS / CLUSTER_MUNITIONS)
     links = {
         (link.source.number, link.target.number): link
-        for link in ReplyLink.objects.select_related("source", "target").filter(source__article__source=CLUSTER_MUNITIONS)
+        for link in ReplyLink.objects.select_related("source", "target").filter(
+            source__article__source=CLUSTER_MUNITIONS
+        )
     }
 
     assert set(links) >= {(3, 1), (3, 2), (24, 3), (12, 6)}
@@ -239,7 +242,8 @@ def test_parent_depth_and_thread_order_form_a_tree() -> None:
     assert comments[3].parent == comments[1]
     assert comments[24].parent == comments[3]
     assert comments[25].depth == comments[24].depth + 1 == 3
-    assert comments[2].quotes_article and comments[2].parent is None
+    assert comments[2].quotes_article
+    assert comments[2].parent is None
     orders = sorted(c.thread_order for c in comments.values())
     assert orders == list(range(36))
     # Pre-order: every child comes after its parent, and a subtree is contiguous.

@@ -6,96 +6,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
             ],
             options={
-                'ordering': ['name'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower('name'), name='author_name_lower')],
+                "ordering": ["name"],
+                "indexes": [models.Index(django.db.models.functions.text.Lower("name"), name="author_name_lower")],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='File name the article was imported from.', max_length=255, unique=True)),
-                ('content_sha256', models.CharField(help_text="Digest of the imported file's bytes.", max_length=64)),
-                ('title', models.CharField(max_length=500)),
-                ('title_derived', models.BooleanField(default=False, help_text='The file had no title line.')),
-                ('subtitle', models.CharField(blank=True, max_length=1000)),
-                ('body', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('author_bio', models.TextField(blank=True)),
-                ('imported_at', models.DateTimeField(auto_now=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='articles', to='debate.author')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(help_text="File name the article was imported from.", max_length=255, unique=True),
+                ),
+                ("content_sha256", models.CharField(help_text="Digest of the imported file's bytes.", max_length=64)),
+                ("title", models.CharField(max_length=500)),
+                ("title_derived", models.BooleanField(default=False, help_text="The file had no title line.")),
+                ("subtitle", models.CharField(blank=True, max_length=1000)),
+                ("body", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("author_bio", models.TextField(blank=True)),
+                ("imported_at", models.DateTimeField(auto_now=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="articles",
+                        to="debate.author",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source'],
+                "ordering": ["source"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='The number printed before the comment.')),
-                ('position', models.PositiveIntegerField(help_text='Order of appearance in the file, from 0.')),
-                ('body', models.TextField(blank=True)),
-                ('parent_is_manual', models.BooleanField(default=False, help_text='A curator set the parent; re-imports keep it.')),
-                ('depth', models.PositiveSmallIntegerField(default=0)),
-                ('thread_order', models.PositiveIntegerField(default=0, help_text='Pre-order position in the reply tree.')),
-                ('quotes_article', models.BooleanField(default=False)),
-                ('quoted_spans', models.JSONField(blank=True, default=list, help_text='Character spans of the body that quote earlier text: {start, end, source}.')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='debate.article')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='comments', to='debate.author')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='debate.comment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="The number printed before the comment.")),
+                ("position", models.PositiveIntegerField(help_text="Order of appearance in the file, from 0.")),
+                ("body", models.TextField(blank=True)),
+                (
+                    "parent_is_manual",
+                    models.BooleanField(default=False, help_text="A curator set the parent; re-imports keep it."),
+                ),
+                ("depth", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "thread_order",
+                    models.PositiveIntegerField(default=0, help_text="Pre-order position in the reply tree."),
+                ),
+                ("quotes_article", models.BooleanField(default=False)),
+                (
+                    "quoted_spans",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Character spans of the body that quote earlier text: {start, end, source}.",
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="debate.article"
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="comments",
+                        to="debate.author",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="debate.comment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article_id', 'number'],
+                "ordering": ["article_id", "number"],
             },
         ),
         migrations.CreateModel(
-            name='ReplyLink',
+            name="ReplyLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('mention', '@Name: marker'), ('quote', 'quoted passage'), ('manual', 'set by a curator')], max_length=10)),
-                ('score', models.FloatField(help_text='Confidence of the match, 0 to 1.')),
-                ('evidence', models.TextField(blank=True, help_text='The marker or passage that gave the link away.')),
-                ('position', models.PositiveIntegerField(default=0, help_text='Where the evidence starts in the body.')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reply_links', to='debate.comment')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming_links', to='debate.comment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("mention", "@Name: marker"),
+                            ("quote", "quoted passage"),
+                            ("manual", "set by a curator"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("score", models.FloatField(help_text="Confidence of the match, 0 to 1.")),
+                ("evidence", models.TextField(blank=True, help_text="The marker or passage that gave the link away.")),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=0, help_text="Where the evidence starts in the body."),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reply_links", to="debate.comment"
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="incoming_links", to="debate.comment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['source_id', 'position', 'target_id'],
+                "ordering": ["source_id", "position", "target_id"],
             },
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['article', 'thread_order'], name='comment_thread_order'),
+            model_name="comment",
+            index=models.Index(fields=["article", "thread_order"], name="comment_thread_order"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.UniqueConstraint(fields=('article', 'number'), name='comment_number_unique_per_article'),
+            model_name="comment",
+            constraint=models.UniqueConstraint(fields=("article", "number"), name="comment_number_unique_per_article"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='comment_not_own_parent'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True), name="comment_not_own_parent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='replylink',
-            constraint=models.UniqueConstraint(fields=('source', 'target'), name='reply_link_unique_pair'),
+            model_name="replylink",
+            constraint=models.UniqueConstraint(fields=("source", "target"), name="reply_link_unique_pair"),
         ),
         migrations.AddConstraint(
-            model_name='replylink',
-            constraint=models.CheckConstraint(condition=models.Q(('source', models.F('target')), _negated=True), name='reply_link_not_self'),
+            model_name="replylink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source", models.F("target")), _negated=True), name="reply_link_not_self"
+            ),
         ),
     ]

@@ -1,0 +1,317 @@
+"""Use cases that write labels and reply links. The API, the HTMX views and the commands all call these.
+
+Each is one transaction. Every change is recorded in the append-only `ChangeEvent` table, and the
+item's consensus is recomputed in the same transaction. Writers of one (comment, topic) serialise on the
+item's consensus row, so concurrent labels can neither duplicate nor be lost from the consensus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from annotations.consensus import compute_consensus
+from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
+from debate.actions import relayout_article
+from debate.errors import Conflict, PreconditionFailed
+from debate.models import Comment, ReplyLink
+from debate.roles import Role, has_role
+
+MAX_NOTE_LENGTH = 10_000
+MAX_EVIDENCE_SPANS = 100
+STANCE_CHOICES = ", ".join(Stance.values)
+
+
+IfMatch = frozenset[int] | Literal["*"]
+
+
+def _check_precondition(if_match: IfMatch | None, current: Annotation | None) -> None:
+    """Refuse a write whose If-Match names a version that is not the current one."""
+    if if_match is None:
+        return
+    if current is not None and (if_match == "*" or current.version in if_match):
+        return
+    state = "no label exists" if current is None else f"the current version is {current.version}"
+    raise PreconditionFailed(
+        f"the label changed since you read it: {state}", version=current.version if current else None
+    )
+
+
+class TopicClosed(Conflict):
+    """The topic is inactive: it takes no new labels."""
+
+
+@dataclass(frozen=True)
+class LabelWrite:
+    annotation: Annotation
+    created: bool
+    changed: bool
+
+
+def can_annotate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_role(user, Role.ANNOTATOR, Role.CURATOR, Role.ADMIN)
+
+
+def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return has_role(user, Role.CURATOR, Role.ADMIN)
+
+
+def clean_label(
+    *,
+    comment: Comment,
+    stance: Any,
+    unsure: Any = False,
+    confidence: Any = None,
+    note: Any = "",
+    evidence: Any = (),
+) -> dict[str, Any]:
+    """Validate a label's values against the comment; raises ValidationError naming each bad field."""
+    errors: dict[str, str] = {}
+    if stance not in Stance.values:
+        errors["stance"] = f"{stance!r} is not a stance; choose one of {STANCE_CHOICES}"
+    if not isinstance(unsure, bool):
+        errors["unsure"] = "must be true or false"
+    if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3)):
+        errors["confidence"] = "must be 1, 2 or 3 (or null)"
+    if not isinstance(note, str):
+        errors["note"] = "must be text"
+    elif len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = f"is {len(note)} characters long; at most {MAX_NOTE_LENGTH} are allowed"
+    spans, evidence_error = _clean_evidence(comment.body, evidence)
+    if evidence_error:
+        errors["evidence"] = evidence_error
+    if errors:
+        raise ValidationError(errors)
+    return {"stance": stance, "unsure": unsure, "confidence": confidence, "note": note, "evidence": spans}
+
+
+def _clean_evidence(body: str, evidence: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """Spans sorted and deduplicated, each checked against the body (offsets count code points)."""
+    if not isinstance(evidence, list | tuple):
+        return [], "must be a list of {start, end, text} spans"
+    if len(evidence) > MAX_EVIDENCE_SPANS:
+        return [], f"has {len(evidence)} spans; at most {MAX_EVIDENCE_SPANS} are allowed"
+    spans: dict[tuple[int, int], dict[str, Any]] = {}
+    for number, span in enumerate(evidence):
+        if not isinstance(span, Mapping) or set(span) != {"start", "end", "text"}:
+            return [], f"span {number} must be an object with exactly start, end and text"
+        start, end, text = span["start"], span["end"], span["text"]
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in (start, end)):
+            return [], f"span {number}: start and end must be integers"
+        if not isinstance(text, str):
+            return [], f"span {number}: text must be a string"
+        if not 0 <= start < end <= len(body):
+            return [], f"span {number} ({start}–{end}) is outside the comment body (0–{len(body)})"
+        if body[start:end] != text:
+            return [], (
+                f"span {number} ({start}–{end}): text {_excerpt(text)} does not match the comment body there, "
+                f"which reads {_excerpt(body[start:end])}"
+            )
+        spans[(start, end)] = {"start": start, "end": end, "text": text}
+    return [spans[key] for key in sorted(spans)], None
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _snapshot(annotation: Annotation) -> dict[str, Any]:
+    return {
+        "stance": annotation.stance,
+        "unsure": annotation.unsure,
+        "confidence": annotation.confidence,
+        "note": annotation.note,
+        "evidence": annotation.evidence,
+        "version": annotation.version,
+    }
+
+
+def _lock_item(comment: Comment, topic: Topic) -> None:
+    """Take the item's lock: its consensus row, created on first use."""
+    Consensus.objects.bulk_create([Consensus(comment=comment, topic=topic)], ignore_conflicts=True)
+    Consensus.objects.select_for_update().filter(comment=comment, topic=topic).get()
+
+
+def recompute_consensus(*, comment: Comment, topic: Topic) -> Consensus:
+    """Recompute and store an item's consensus; the caller holds the item's lock."""
+    stances = Annotation.objects.filter(comment=comment, topic=topic).values_list("stance", flat=True)
+    gold = GoldLabel.objects.filter(comment=comment, topic=topic).values_list("stance", flat=True).first()
+    result = compute_consensus(stances, gold)
+    Consensus.objects.filter(comment=comment, topic=topic).update(
+        stance=result.stance, status=result.status, n=result.n, counts=result.counts
+    )
+    return Consensus(comment=comment, topic=topic, stance=result.stance, status=result.status, n=result.n)
+
+
+def _record(
+    *,
+    kind: str,
+    action: str,
+    actor: User,
+    comment: Comment,
+    topic: Topic | None = None,
+    annotator: User | None = None,
+    version: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    ChangeEvent.objects.create(
+        kind=kind,
+        action=action,
+        actor_id=actor.pk,
+        actor_username=actor.get_username(),
+        comment_id=comment.pk,
+        article_id=comment.article_id,
+        topic_slug=topic.slug if topic else "",
+        annotator_username=annotator.get_username() if annotator else "",
+        version=version,
+        before=before,
+        after=after,
+    )
+
+
+def _ensure_open(topic: Topic) -> None:
+    if not topic.is_active:
+        raise TopicClosed(f"topic {topic.slug!r} is closed for annotation")
+
+
+@transaction.atomic
+def set_stance(
+    *,
+    actor: User,
+    comment: Comment,
+    topic: Topic,
+    stance: Any,
+    unsure: Any = False,
+    confidence: Any = None,
+    note: Any = "",
+    evidence: Any = (),
+    if_match: IfMatch | None = None,
+) -> LabelWrite:
+    """Set the actor's own label for (comment, topic). Idempotent: the same values change nothing."""
+    if not can_annotate(actor):
+        raise PermissionDenied("your role cannot write labels")
+    _ensure_open(topic)
+    values = clean_label(
+        comment=comment, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence
+    )
+    _lock_item(comment, topic)
+    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).first()
+    _check_precondition(if_match, current)
+
+    if current is None:
+        annotation = Annotation.objects.create(
+            comment=comment, topic=topic, annotator=actor, version=_next_version(comment, topic, actor), **values
+        )
+        _record(
+            kind=ChangeEvent.Kind.ANNOTATION,
+            action=ChangeEvent.Action.CREATE,
+            actor=actor,
+            comment=comment,
+            topic=topic,
+            annotator=actor,
+            version=annotation.version,
+            after=_snapshot(annotation),
+        )
+        recompute_consensus(comment=comment, topic=topic)
+        return LabelWrite(annotation, created=True, changed=True)
+
+    if all(getattr(current, field) == value for field, value in values.items()):
+        return LabelWrite(current, created=False, changed=False)
+    before = _snapshot(current)
+    for field, value in values.items():
+        setattr(current, field, value)
+    current.version += 1
+    current.save()
+    _record(
+        kind=ChangeEvent.Kind.ANNOTATION,
+        action=ChangeEvent.Action.UPDATE,
+        actor=actor,
+        comment=comment,
+        topic=topic,
+        annotator=actor,
+        version=current.version,
+        before=before,
+        after=_snapshot(current),
+    )
+    if before["stance"] != current.stance:
+        recompute_consensus(comment=comment, topic=topic)
+    return LabelWrite(current, created=False, changed=True)
+
+
+def _next_version(comment: Comment, topic: Topic, annotator: User) -> int:
+    """Versions never repeat for an item and annotator, even after a delete, so stale ETags stay stale."""
+    last = ChangeEvent.objects.filter(
+        kind=ChangeEvent.Kind.ANNOTATION,
+        comment_id=comment.pk,
+        topic_slug=topic.slug,
+        annotator_username=annotator.get_username(),
+    ).aggregate(last=Max("version"))["last"]
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def clear_stance(*, actor: User, comment: Comment, topic: Topic, if_match: IfMatch | None = None) -> None:
+    """Remove the actor's own label for (comment, topic); raises Annotation.DoesNotExist if there is none."""
+    if not can_annotate(actor):
+        raise PermissionDenied("your role cannot write labels")
+    _lock_item(comment, topic)
+    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).first()
+    _check_precondition(if_match, current)
+    if current is None:
+        raise Annotation.DoesNotExist(f"you have no label for comment {comment.pk} on {topic.slug!r}")
+    before = _snapshot(current)
+    current.delete()
+    _record(
+        kind=ChangeEvent.Kind.ANNOTATION,
+        action=ChangeEvent.Action.DELETE,
+        actor=actor,
+        comment=comment,
+        topic=topic,
+        annotator=actor,
+        version=before["version"],
+        before=before,
+    )
+    recompute_consensus(comment=comment, topic=topic)
+
+
+@transaction.atomic
+def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comment:
+    """A curator's correction of a comment's parent; kept through re-imports."""
+    if not can_curate(actor):
+        raise PermissionDenied("only curators can change reply links")
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if parent is not None:
+        if parent.article_id != comment.article_id:
+            raise ValidationError({"parent": f"comment {parent.pk} belongs to another article"})
+        if parent.position >= comment.position:
+            raise ValidationError(
+                {"parent": f"comment #{parent.number} comes after #{comment.number}; replies answer earlier comments"}
+            )
+    before = {"parent": comment.parent_id, "manual": comment.parent_is_manual}
+    ReplyLink.objects.filter(source=comment, method=ReplyLink.Method.MANUAL).delete()
+    if parent is not None:
+        # An automatic link to the same comment becomes the manual one, keeping its evidence.
+        ReplyLink.objects.update_or_create(
+            source=comment, target=parent, defaults={"method": ReplyLink.Method.MANUAL, "score": 1.0}
+        )
+    comment.parent = parent
+    comment.parent_is_manual = True
+    comment.save(update_fields=["parent", "parent_is_manual"])
+    relayout_article(article_id=comment.article_id)
+    _record(
+        kind=ChangeEvent.Kind.PARENT,
+        action=ChangeEvent.Action.UPDATE,
+        actor=actor,
+        comment=comment,
+        before=before,
+        after={"parent": comment.parent_id, "manual": True},
+    )
+    comment.refresh_from_db(fields=["depth", "thread_order"])
+    return comment

@@ -1,0 +1,161 @@
+"""Serializers for topics, labels and comment records with labels. Topics are named by slug, annotators by
+username, everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotations.models import Annotation, ChangeEvent, Topic
+from annotations.querysets import sees_all_labels
+from debate.models import Comment
+from debate.serializers import CommentSerializer
+
+
+class TopicSerializer(serializers.ModelSerializer[Topic]):
+    class Meta:
+        model = Topic
+        fields = ["slug", "name", "statement", "guidelines", "is_active"]
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """Refuses fields it does not know, so that a misspelt field is an error rather than silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"unknown field; expected one of {', '.join(self.fields)}"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class EvidenceSpanSerializer(StrictSerializer):
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=0)
+    text = serializers.CharField(trim_whitespace=False)
+
+
+class LabelInputSerializer(StrictSerializer):
+    """The body of PUT /api/comments/{id}/annotations/{topic}/: types only; the action checks the rest."""
+
+    stance = serializers.CharField(help_text="favor, against, neutral or not_about")
+    unsure = serializers.BooleanField(default=False)
+    confidence = serializers.IntegerField(allow_null=True, default=None, help_text="1 (low) to 3 (high)")
+    note = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    evidence = EvidenceSpanSerializer(many=True, default=list)
+
+
+class ParentInputSerializer(StrictSerializer):
+    # The stubs see Field.parent here; at runtime DRF's metaclass moves declared fields off the class.
+    parent = serializers.PrimaryKeyRelatedField(queryset=Comment.objects.all(), allow_null=True)  # type: ignore[assignment]
+
+
+class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
+    article = serializers.IntegerField(source="comment.article_id", read_only=True)
+    comment_number = serializers.IntegerField(source="comment.number", read_only=True)
+    topic = serializers.CharField(source="topic.slug", read_only=True)
+    annotator = serializers.CharField(source="annotator.username", read_only=True)
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "comment",
+            "article",
+            "comment_number",
+            "topic",
+            "annotator",
+            "stance",
+            "unsure",
+            "confidence",
+            "note",
+            "evidence",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+
+def my_labels_of(comment: Comment) -> dict[str, dict[str, Any]]:
+    """The caller's labels on a comment, by topic slug, from the `my_labels` prefetch."""
+    return {
+        label.topic.slug: {
+            "stance": label.stance,
+            "unsure": label.unsure,
+            "confidence": label.confidence,
+            "note": label.note,
+            "evidence": label.evidence,
+            "version": label.version,
+            "updated_at": serializers.DateTimeField().to_representation(label.updated_at),
+        }
+        for label in getattr(comment, "my_labels", [])
+    }
+
+
+def consensus_of(comment: Comment) -> dict[str, dict[str, Any]]:
+    """Consensus by topic slug, from the `consensus_rows` prefetch."""
+    return {
+        row.topic.slug: {"stance": row.stance, "status": row.status, "n": row.n}
+        for row in getattr(comment, "consensus_rows", [])
+    }
+
+
+class LabelledCommentSerializer(CommentSerializer):
+    """A comment record with the caller's own labels and, for those who may see it, the consensus."""
+
+    my_annotations = serializers.SerializerMethodField()
+    consensus = serializers.SerializerMethodField()
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "my_annotations", "consensus"]
+
+    def get_my_annotations(self, comment: Comment) -> dict[str, dict[str, Any]]:
+        return my_labels_of(comment)
+
+    def get_consensus(self, comment: Comment) -> dict[str, dict[str, Any]]:
+        return consensus_of(comment)
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not sees_all_labels(request.user):
+            data.pop("consensus")  # blind annotation: an annotator never learns what others chose
+        return data
+
+
+class ThreadNodeSerializer(LabelledCommentSerializer):
+    replies = serializers.SerializerMethodField()
+
+    class Meta(LabelledCommentSerializer.Meta):
+        fields = [*LabelledCommentSerializer.Meta.fields, "replies"]
+
+    def get_replies(self, comment: Comment) -> list[dict[str, Any]]:
+        return [self.to_representation(child) for child in getattr(comment, "thread_replies", [])]
+
+
+class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
+    actor = serializers.CharField(source="actor_username", read_only=True)
+    topic = serializers.CharField(source="topic_slug", read_only=True)
+    annotator = serializers.CharField(source="annotator_username", read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    article = serializers.IntegerField(source="article_id", read_only=True)
+
+    class Meta:
+        model = ChangeEvent
+        fields = [
+            "id",
+            "kind",
+            "action",
+            "at",
+            "actor",
+            "comment",
+            "article",
+            "topic",
+            "annotator",
+            "version",
+            "before",
+            "after",
+        ]

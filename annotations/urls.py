@@ -1,0 +1,27 @@
+"""API routes for labels; included under /api/ by the project's URL configuration."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from annotations import api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("topics", api.TopicViewSet, basename="topic")
+router.register("comments", api.LabelledCommentViewSet, basename="comment")
+router.register("annotations", api.AnnotationViewSet, basename="annotation")
+
+urlpatterns = [
+    path(
+        "comments/<int:comment_id>/annotations/<slug:topic_slug>/",
+        api.CommentLabelView.as_view(),
+        name="comment-label",
+    ),
+    path("comments/<int:comment_id>/parent/", api.CommentParentView.as_view(), name="comment-parent"),
+    path("threads/<int:comment_id>/", api.ThreadView.as_view(), name="thread"),
+    path("history/", api.ChangeEventList.as_view(), name="history"),
+    path("export/annotations.jsonl", api.AnnotationExportJsonl.as_view(), name="export-annotations-jsonl"),
+    path("export/annotations.csv", api.AnnotationExportCsv.as_view(), name="export-annotations-csv"),
+    path("export/comments.jsonl", api.CommentExportJsonl.as_view(), name="export-comments-jsonl"),
+    path("", include(router.urls)),
+]
