@@ -30,4 +30,6 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("annotations.page_urls")),
 ]

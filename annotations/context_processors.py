@@ -1,0 +1,23 @@
+"""What every page needs to know about the user's roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from annotations.actions import can_annotate, can_curate
+from annotations.querysets import sees_all_labels
+from debate.roles import roles_of
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "roles": sorted(role.value for role in roles_of(user)),
+        "can_annotate": can_annotate(user),
+        "can_curate": can_curate(user),
+        "sees_all": sees_all_labels(user),
+    }

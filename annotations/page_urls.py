@@ -1,0 +1,14 @@
+"""Browser pages of the workspace."""
+
+from django.urls import path
+
+from annotations import views
+
+urlpatterns = [
+    path("", views.article_list, name="articles"),
+    path("articles/<int:article_id>/", views.thread, name="thread"),
+    path("annotate/", views.queue, name="queue"),
+    path("browse/", views.browse, name="browse"),
+    path("comments/<int:comment_id>/labels/<slug:topic_slug>/", views.label_write, name="label-write"),
+    path("comments/<int:comment_id>/parent/", views.parent_write, name="parent-write"),
+]

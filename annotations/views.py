@@ -1,0 +1,402 @@
+"""The browser workspace: articles, threads with annotation panels, the queue and browse pages.
+
+Every write goes through `annotations.actions`, every comment filter through `annotations.filters.CommentFilter`:
+the same functions the API uses. Pages render whole; htmx requests get the named partial alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from annotations import actions
+from annotations.filters import CommentFilter, unfinished_by
+from annotations.models import Annotation, Consensus, ConsensusStatus, Stance, Topic
+from annotations.querysets import sees_all_labels, with_labels_for
+from debate.errors import DomainError
+from debate.models import Article, Comment
+from debate.roles import authenticated_user
+
+STANCE_KEYS = {stance: str(number) for number, stance in enumerate(Stance.values, start=1)}
+BROWSE_PAGE_SIZE = 25
+
+
+def vary_on_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages and their partials share URLs; caches must keep them apart."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# --- panels ------------------------------------------------------------------------------------------
+
+
+def panel_rows(
+    comment: Comment, topics: list[Topic], user: User, error: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per topic: the user's label (from the `my_labels` prefetch), consensus if visible, any error."""
+    mine = {label.topic_id: label for label in getattr(comment, "my_labels", [])}
+    consensus = {row.topic_id: row for row in getattr(comment, "consensus_rows", [])}
+    return [
+        {
+            "topic": topic,
+            "label": mine.get(topic.pk),
+            "consensus": consensus.get(topic.pk),
+            "error": (error or {}).get(topic.slug),
+        }
+        for topic in topics
+    ]
+
+
+def decorate(comments: list[Comment], topics: list[Topic], user: User) -> None:
+    """Attach what the comment template needs, so that rendering runs no query."""
+    active = sum(1 for topic in topics if topic.is_active)
+    for comment in comments:
+        comment.panel_rows = panel_rows(comment, topics, user)  # type: ignore[attr-defined]
+        done = sum(1 for label in getattr(comment, "my_labels", []) if label.topic.is_active)
+        comment.is_complete = active > 0 and done >= active  # type: ignore[attr-defined]
+
+
+def workspace_context(request: HttpRequest) -> dict[str, Any]:
+    """Topics and stance buttons, plus the role flags the views decide with (templates get them too, from
+    the `roles` context processor)."""
+    user = authenticated_user(request)
+    return {
+        "topics": list(Topic.objects.active()),
+        "stance_choices": [(value, label, STANCE_KEYS[value]) for value, label in Stance.choices],
+        "can_annotate": actions.can_annotate(user),
+        "sees_all": sees_all_labels(user),
+    }
+
+
+# --- articles ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def article_list(request: HttpRequest) -> HttpResponse:
+    """Articles with comment counts and, per topic, a stance mix and the user's progress."""
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    topics: list[Topic] = context["topics"]
+    articles = list(Article.objects.with_listing().defer("body", "author_bio").order_by("source"))
+    mix_rows: QuerySet[Any, tuple[int, int, str, int]]
+    if context["sees_all"]:
+        mix_rows = (
+            Consensus.objects.exclude(stance=None)
+            .values_list("comment__article_id", "topic_id", "stance")
+            .annotate(n=Count("pk"))
+        )
+    else:  # blind annotation: an annotator's bar shows their own labels only
+        mix_rows = (
+            Annotation.objects.filter(annotator=user)
+            .values_list("comment__article_id", "topic_id", "stance")
+            .annotate(n=Count("pk"))
+        )
+    mix: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for article_id, topic_id, stance, n in mix_rows:
+        mix[(article_id, topic_id)][stance] += n
+    mine = {
+        (article_id, topic_id): n
+        for article_id, topic_id, n in Annotation.objects.filter(annotator=user)
+        .values_list("comment__article_id", "topic_id")
+        .annotate(n=Count("pk"))
+    }
+    for article in articles:
+        article.topic_rows = [
+            {
+                "topic": topic,
+                "mix": [(stance, mix[(article.pk, topic.pk)][stance]) for stance in Stance.values],
+                "labelled": sum(mix[(article.pk, topic.pk)].values()),
+                "mine": mine.get((article.pk, topic.pk), 0),
+            }
+            for topic in topics
+        ]
+    return render(request, "annotations/article_list.html", {**context, "articles": articles})
+
+
+@login_required
+@require_GET
+def thread(request: HttpRequest, article_id: int) -> HttpResponse:
+    """An article and its comments as a reply tree, each with its annotation panel."""
+    user = authenticated_user(request)
+    article = get_object_or_404(Article.objects.select_related("author"), pk=article_id)
+    context = workspace_context(request)
+    comments = list(
+        with_labels_for(Comment.objects.filter(article=article).with_thread(), user).order_by("thread_order")
+    )
+    decorate(comments, context["topics"], user)
+    return render(request, "annotations/thread.html", {**context, "article": article, "comments": comments})
+
+
+# --- writes --------------------------------------------------------------------------------------------
+
+
+def _label_target(comment_id: int, topic_slug: str) -> tuple[Comment, Topic]:
+    comment = get_object_or_404(Comment.objects.select_related("article"), pk=comment_id)
+    topic = Topic.objects.filter(slug=topic_slug).first()
+    if topic is None:
+        raise Http404(f"unknown topic {topic_slug!r}")
+    return comment, topic
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _label_change(post: QueryDict, comment: Comment, current: Annotation | None) -> dict[str, Any] | None:
+    """The label after the requested change, or None to remove it. Values come from the current label."""
+    operation = post.get("op", "stance")
+    values: dict[str, Any] = {
+        "stance": current.stance if current else None,
+        "unsure": current.unsure if current else False,
+        "confidence": current.confidence if current else None,
+        "note": current.note if current else "",
+        "evidence": list(current.evidence) if current else [],
+    }
+    if operation == "clear":
+        return None
+    if operation == "stance":
+        values["stance"] = post.get("stance")
+    elif operation == "unsure":
+        values["unsure"] = not values["unsure"]
+    elif operation == "note":
+        values["note"] = post.get("note", "")
+    elif operation == "add_evidence":
+        start, end = _int_or_none(post.get("start")), _int_or_none(post.get("end"))
+        if start is None or end is None:
+            raise ValidationError({"evidence": "select some text of the comment first"})
+        # The browser sends offsets only; the span's text is the body's own, by construction.
+        values["evidence"].append({"start": start, "end": end, "text": comment.body[start:end]})
+    elif operation == "remove_evidence":
+        index = _int_or_none(post.get("index"))
+        if index is not None and 0 <= index < len(values["evidence"]):
+            del values["evidence"][index]
+    else:
+        raise ValidationError({"op": f"unknown operation {operation!r}"})
+    if values["stance"] is None:
+        raise ValidationError({"stance": "choose a stance first"})
+    return values
+
+
+@login_required
+@require_POST
+@vary_on_htmx
+def label_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpResponse:
+    """Change the user's label on one topic; answers with the comment's re-rendered panel."""
+    user = authenticated_user(request)
+    comment, topic = _label_target(comment_id, topic_slug)
+    current = Annotation.objects.filter(comment=comment, topic=topic, annotator=user).first()
+    version = _int_or_none(request.POST.get("version"))
+    if_match = frozenset({version}) if version is not None else None
+    error: str | None = None
+    status = 200
+    try:
+        values = _label_change(request.POST, comment, current)
+        if values is None:
+            if current is not None:
+                actions.clear_stance(actor=user, comment=comment, topic=topic, if_match=if_match)
+        else:
+            actions.set_stance(actor=user, comment=comment, topic=topic, if_match=if_match, **values)
+    except ValidationError as invalid:
+        error = "; ".join(f"{field}: {' '.join(messages_)}" for field, messages_ in invalid.message_dict.items())
+        status = 400
+    except DomainError as refused:
+        error = str(refused)
+        status = refused.status_code
+    except PermissionDenied as denied:
+        error = str(denied) or "your role cannot write labels"
+        status = 403
+
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error:
+            messages.error(request, f"#{comment.number}, {topic.name}: {error}")
+        return HttpResponseRedirect(f"{reverse('thread', args=[comment.article_id])}#c{comment.pk}")
+    return render_panel(request, comment.pk, {topic.slug: error} if error else None, status=status)
+
+
+def render_panel(
+    request: HttpRequest, comment_id: int, error: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    comment = with_labels_for(Comment.objects.with_thread(), user).get(pk=comment_id)
+    decorate([comment], context["topics"], user)
+    comment.panel_rows = panel_rows(comment, context["topics"], user, error)  # type: ignore[attr-defined]
+    return render(request, "annotations/_comment.html#panel", {**context, "comment": comment}, status=status)
+
+
+@login_required
+@require_POST
+def parent_write(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """A curator answers "this replies to #N" (or to nothing) for a comment."""
+    user = authenticated_user(request)
+    comment = get_object_or_404(Comment, pk=comment_id)
+    number = request.POST.get("parent_number", "").strip().lstrip("#")
+    try:
+        parent = None
+        if number:
+            parent = Comment.objects.filter(article_id=comment.article_id, number=_int_or_none(number) or -1).first()
+            if parent is None:
+                raise ValidationError({"parent": f"this article has no comment #{number}"})
+        actions.set_parent(actor=user, comment=comment, parent=parent)
+        messages.success(request, f"#{comment.number} now replies to {f'#{parent.number}' if parent else 'nothing'}.")
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    except PermissionDenied as denied:
+        messages.error(request, str(denied))
+    target = f"{reverse('thread', args=[comment.article_id])}#c{comment.pk}"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(target)
+    return HttpResponseRedirect(target)
+
+
+# --- queue ---------------------------------------------------------------------------------------------
+
+
+def _ancestors(comment: Comment) -> list[Comment]:
+    """The comment's parent chain, root first: at each shallower depth, the last comment before it in tree
+    order. Two queries whatever the depth."""
+    if comment.depth == 0:
+        return []
+    orders = (
+        Comment.objects.filter(
+            article_id=comment.article_id, thread_order__lt=comment.thread_order, depth__lt=comment.depth
+        )
+        .values("depth")
+        .annotate(last=Max("thread_order"))
+        .values("last")
+    )
+    return list(
+        Comment.objects.filter(article_id=comment.article_id, thread_order__in=Subquery(orders))
+        .select_related("author")
+        .order_by("thread_order")
+    )
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The next comment the user has not labelled on every active topic, with its context and progress."""
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    if not context["can_annotate"]:
+        raise PermissionDenied("your role does not annotate")
+    pending = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
+    after = Comment.objects.filter(pk=_int_or_none(request.GET.get("after")) or 0).first()
+    candidate = None
+    if after is not None:  # skip: the next unfinished comment after this one, wrapping around
+        candidate = (
+            pending.filter(
+                Q(article_id__gt=after.article_id) | Q(article_id=after.article_id, thread_order__gt=after.thread_order)
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    candidate = candidate or pending.values_list("pk", flat=True).first()
+    comment = None
+    ancestors: list[Comment] = []
+    if candidate is not None:
+        comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=candidate)
+        decorate([comment], context["topics"], user)
+        ancestors = _ancestors(comment)
+    total = Comment.objects.count()
+    remaining = pending.count()
+    return render(
+        request,
+        "annotations/queue.html",
+        {
+            **context,
+            "comment": comment,
+            "ancestors": ancestors,
+            "total": total,
+            "done": total - remaining,
+            "percent": round(100 * (total - remaining) / total) if total else 100,
+        },
+    )
+
+
+# --- browse --------------------------------------------------------------------------------------------
+
+
+def browse_params(request: HttpRequest, user: User) -> QueryDict:
+    """The filters as the shared FilterSet reads them. An annotator's stance filter means their own labels:
+    blind annotation forbids them the consensus."""
+    params = request.GET.copy()
+    if not sees_all_labels(user) and (params.get("stance") or params.get("topic")):
+        params["annotator"] = user.get_username()
+        params.pop("status", None)
+    return params
+
+
+@login_required
+@require_GET
+@vary_on_htmx
+def browse(request: HttpRequest) -> HttpResponse:
+    """Comments filtered by labels, article, author, status and text; each shown with its parent."""
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    filterset = CommentFilter(
+        browse_params(request, user),
+        queryset=with_labels_for(Comment.objects.with_thread().select_related("article"), user).order_by(
+            "article_id", "number"
+        ),
+        request=request,
+    )
+    page = None
+    if filterset.is_valid():
+        page = Paginator(filterset.qs, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+        decorate(list(page.object_list), context["topics"], user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    annotators = (
+        list(
+            User.objects.filter(annotations__isnull=False)
+            .distinct()
+            .order_by("username")
+            .values_list("username", flat=True)
+        )
+        if context["sees_all"]
+        else []
+    )
+    template = "annotations/browse.html#results" if request.htmx else "annotations/browse.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "filterset": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "articles": Article.objects.order_by("source").only("id", "title"),
+            "annotators": annotators,
+            "statuses": ConsensusStatus.choices,
+            "stances": Stance.choices,
+        },
+        status=200 if filterset.is_valid() else 400,
+    )

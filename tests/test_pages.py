@@ -1,0 +1,280 @@
+"""The HTML pages in-process: query counts, htmx partials, CSRF, roles and stale writes."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from annotations.actions import set_stance
+from annotations.models import Annotation, Topic
+from debate.models import Article, Comment
+from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def label_everything(article: Article, topics: dict[str, Topic], users) -> None:
+    stances = ["favor", "against", "neutral", "not_about"]
+    for index, comment in enumerate(Comment.objects.filter(article=article)):
+        for offset, topic in enumerate(topics.values()):
+            for rank, user in enumerate(users):
+                set_stance(actor=user, comment=comment, topic=topic, stance=stances[(index + offset + rank) % 4])
+
+
+@pytest.mark.parametrize("role", ["annotator", "curator", "researcher"])
+def test_thread_view_runs_the_same_queries_for_36_and_21_comments(
+    role: str, seeds: dict[str, Article], topics: dict[str, Topic], make_user, django_assert_max_num_queries
+) -> None:
+    annotators = [make_user("annotator", f"a{n}") for n in range(3)]
+    for name in (CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA):
+        label_everything(seeds[name], topics, annotators)
+    viewer = annotators[0] if role == "annotator" else make_user(role)
+    client = client_for(viewer)
+    counts = {}
+    for name in (CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA):
+        with django_assert_max_num_queries(12) as context:
+            response = client.get(f"/articles/{seeds[name].pk}/")
+        assert response.status_code == 200
+        counts[name] = len(context.captured_queries)
+
+    assert counts[CLUSTER_MUNITIONS] == counts[STRIKES_IN_RUSSIA], counts
+    assert response.content.count(b"data-comment-id=") == 21
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/annotate/", "/browse/", "/browse/?topic=cluster-munitions&stance=favor&search=war"]
+)
+def test_list_pages_run_a_constant_number_of_queries(
+    path: str, seeds: dict[str, Article], topics: dict[str, Topic], make_user, django_assert_max_num_queries
+) -> None:
+    curator = make_user("curator")
+    client = client_for(curator)
+    with django_assert_max_num_queries(16) as before:
+        assert client.get(path).status_code == 200
+    label_everything(seeds[CLUSTER_MUNITIONS], topics, [curator, make_user("annotator")])
+    with django_assert_max_num_queries(16) as after:
+        assert client.get(path).status_code == 200
+
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+@pytest.mark.parametrize("path", ["/", "/articles/1/", "/annotate/", "/browse/"])
+def test_pages_need_a_login(path: str, db: None) -> None:
+    response = Client().get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_htmx_label_write_answers_with_the_panel_alone(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    comment = Comment.objects.get(article=cluster_article, number=5)
+
+    response = client_for(annotator).post(
+        f"/comments/{comment.pk}/labels/strikes-in-russia/", {"op": "stance", "stance": "against"}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<section class="panel" id="panel-{comment.pk}"')
+    assert "<html" not in html
+    assert 'aria-pressed="true"' in html
+    assert "HX-Request" in response["Vary"]
+    label = Annotation.objects.get(annotator=annotator, comment=comment)
+    assert (label.topic.slug, label.stance, label.version) == ("strikes-in-russia", "against", 1)
+
+
+def test_plain_form_post_redirects_back_to_the_comment(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    comment = Comment.objects.get(article=cluster_article, number=5)
+
+    response = client_for(make_user("annotator")).post(
+        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/articles/{cluster_article.pk}/#c{comment.pk}"
+
+
+def test_htmx_writes_need_the_csrf_token(cluster_article: Article, topics: dict[str, Topic], make_user) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("annotator"))
+    comment = Comment.objects.get(article=cluster_article, number=5)
+    page = client.get(f"/articles/{cluster_article.pk}/")
+    token = page.cookies["csrftoken"].value
+
+    refused = client.post(f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers=HTMX)
+    accepted = client.post(
+        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers={**HTMX, "X-CSRFToken": token}
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert b'hx-headers=\'{"X-CSRFToken": "' in page.content
+    assert Annotation.objects.count() == 1
+
+
+def test_stale_panel_write_is_refused_inline_and_shows_the_current_label(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    comment = Comment.objects.get(article=cluster_article, number=5)
+    topic = topics["cluster-munitions"]
+    set_stance(actor=annotator, comment=comment, topic=topic, stance="favor")  # version 1, seen by tab A
+    set_stance(actor=annotator, comment=comment, topic=topic, stance="against")  # version 2, from tab B
+
+    response = client_for(annotator).post(
+        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "neutral", "version": "1"}, headers=HTMX
+    )
+
+    assert response.status_code == 412
+    html = response.content.decode()
+    assert "the label changed since you read it: the current version is 2" in html
+    assert (
+        'value="against" class="stance stance--against" data-stance-key="2"\n                aria-pressed="true"'
+        in html
+    )
+    assert Annotation.objects.get(annotator=annotator, comment=comment).stance == "against"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"stance": "maybe"},
+            "stance: &#x27;maybe&#x27; is not a stance; choose one of favor, against, neutral, not_about",
+        ),
+        ({"op": "unsure"}, "stance: choose a stance first"),
+        ({"op": "add_evidence", "start": "", "end": ""}, "select some text of the comment first"),
+        ({"op": "bogus"}, "op: unknown operation &#x27;bogus&#x27;"),
+    ],
+)
+def test_invalid_panel_writes_show_the_error_inline(
+    data: dict[str, str], message: str, cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    comment = Comment.objects.get(article=cluster_article, number=5)
+
+    response = client_for(make_user("annotator")).post(
+        f"/comments/{comment.pk}/labels/cluster-munitions/", data, headers=HTMX
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_evidence_offsets_from_the_page_become_spans_of_the_body(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    comment = Comment.objects.get(article=cluster_article, number=1)
+    set_stance(actor=annotator, comment=comment, topic=topics["cluster-munitions"], stance="favor")
+    start = comment.body.index("their choice")
+
+    response = client_for(annotator).post(
+        f"/comments/{comment.pk}/labels/cluster-munitions/",
+        {"op": "add_evidence", "start": start, "end": start + len("their choice"), "version": "1"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    label = Annotation.objects.get(annotator=annotator, comment=comment)
+    assert label.evidence == [{"start": start, "end": start + 12, "text": "their choice"}]
+    assert label.version == 2
+
+
+def test_researchers_get_no_buttons_and_their_writes_are_refused(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    client = client_for(make_user("researcher"))
+    comment = Comment.objects.get(article=cluster_article, number=5)
+
+    page = client.get(f"/articles/{cluster_article.pk}/")
+    refused = client.post(f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers=HTMX)
+
+    assert b"stance-form" not in page.content
+    assert refused.status_code == 403
+    assert "your role cannot write labels" in refused.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_unknown_topic_in_a_panel_write_is_404(cluster_article: Article, topics: dict[str, Topic], make_user) -> None:
+    comment = Comment.objects.get(article=cluster_article, number=5)
+
+    response = client_for(make_user("annotator")).post(
+        f"/comments/{comment.pk}/labels/nope/", {"stance": "favor"}, headers=HTMX
+    )
+
+    assert response.status_code == 404
+
+
+def test_browse_answers_htmx_with_the_results_alone(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    client = client_for(make_user("researcher"))
+
+    full = client.get("/browse/", {"search": "cluster"})
+    partial = client.get("/browse/", {"search": "cluster"}, headers=HTMX)
+
+    assert b"<html" in full.content
+    assert b'<form class="filters"' in full.content
+    assert partial.content.decode().lstrip().startswith('<section id="results"')
+    assert b"<form" not in partial.content
+    assert "HX-Request" in partial["Vary"]
+
+
+def test_annotators_browse_by_their_own_labels_only(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    me, other = make_user("annotator", "me"), make_user("annotator", "other")
+    topic = topics["cluster-munitions"]
+    comments = {c.number: c for c in Comment.objects.filter(article=cluster_article)}
+    set_stance(actor=me, comment=comments[1], topic=topic, stance="favor")
+    for number in (2, 3):
+        set_stance(actor=other, comment=comments[number], topic=topic, stance="favor")
+
+    response = client_for(me).get("/browse/", {"topic": "cluster-munitions", "stance": "favor"}, headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-comment-id="{comments[1].pk}"' in html
+    assert f'data-comment-id="{comments[2].pk}"' not in html
+    assert "1</strong> comment." in html
+
+
+def test_annotators_cannot_reach_another_annotators_labels_through_browse(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    response = client_for(make_user("annotator")).get("/browse/", {"annotator": "someone-else"})
+
+    assert response.status_code == 403
+
+
+def test_curator_changes_a_parent_through_the_page(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    article = seeds[STRIKES_IN_RUSSIA]
+    kathy = Comment.objects.get(article=article, number=6)
+
+    response = client_for(make_user("curator")).post(f"/comments/{kathy.pk}/parent/", {"parent_number": "#5"})
+    refused = client_for(make_user("annotator")).post(f"/comments/{kathy.pk}/parent/", {"parent_number": "2"})
+    later = client_for(make_user("curator")).post(f"/comments/{kathy.pk}/parent/", {"parent_number": "9"}, follow=True)
+
+    assert response.status_code == 302
+    assert refused.status_code == 302
+    kathy.refresh_from_db()
+    assert kathy.parent is not None
+    assert kathy.parent.number == 5
+    assert "comes after #6" in later.content.decode()
