@@ -17,7 +17,7 @@ from debate.threading import CommentText, ThreadedComment, reconstruct_threads, 
 
 ImportStatus = Literal["created", "updated", "unchanged"]
 
-_LAYOUT_FIELDS = ["depth", "thread_order"]
+_LAYOUT_FIELDS = ["depth", "thread_order", "root"]
 _THREAD_FIELDS = ["position", "parent", "parent_is_manual", "quotes_article", "quoted_spans", *_LAYOUT_FIELDS]
 
 
@@ -54,7 +54,9 @@ def import_document(*, source: str, data: bytes) -> ImportResult:
             reply_links=ReplyLink.objects.filter(source__article=existing).count(),
         )
     document = parse_document(decode_document(data))
-    threads = reconstruct_threads(document.body, [CommentText(c.author, c.body) for c in document.comments])
+    threads = reconstruct_threads(
+        document.body, [CommentText(c.author, c.body) for c in document.comments], article_author=document.author
+    )
     with transaction.atomic():
         authors = _authors_by_name([document.author, *(comment.author for comment in document.comments)])
         article, created = Article.objects.select_for_update().update_or_create(
@@ -137,10 +139,26 @@ def _save_comments(
         _parent_index(index, comment, thread, index_of, comments)
         for index, (comment, thread) in enumerate(zip(comments, threads, strict=True))
     ]
-    for comment, (depth, order) in zip(comments, tree_layout(parents), strict=True):
-        comment.depth, comment.thread_order = depth, order
+    _apply_layout(comments, parents)
     Comment.objects.bulk_update(comments, _THREAD_FIELDS, batch_size=1000)
     return comments
+
+
+def _apply_layout(comments: Sequence[Comment], parents: Sequence[int | None]) -> list[Comment]:
+    """Set depth, thread order and thread root from the parents (indices into `comments`, always earlier).
+
+    Returns the comments whose layout changed."""
+    roots: list[int] = []
+    changed = []
+    for index, (comment, parent, (depth, order)) in enumerate(
+        zip(comments, parents, tree_layout(parents), strict=True)
+    ):
+        roots.append(index if parent is None else roots[parent])
+        root_id = comments[roots[index]].pk
+        if (comment.depth, comment.thread_order, comment.root_id) != (depth, order, root_id):
+            comment.depth, comment.thread_order, comment.root_id = depth, order, root_id
+            changed.append(comment)
+    return changed
 
 
 def _parent_index(
@@ -186,18 +204,13 @@ def _save_reply_links(comments: Sequence[Comment], threads: Sequence[ThreadedCom
 
 @transaction.atomic
 def relayout_article(*, article_id: int) -> None:
-    """Recompute depth and thread order after a parent changed; writes only the rows that moved."""
+    """Recompute depth, thread order and roots after a parent changed; writes only the rows that moved."""
     comments = list(
         Comment.objects.select_for_update()
         .filter(article_id=article_id)
         .order_by("position")
-        .only("id", "parent_id", "depth", "thread_order", "position")
+        .only("id", "parent_id", "depth", "thread_order", "position", "root_id")
     )
     index_of = {comment.pk: index for index, comment in enumerate(comments)}
-    layout = tree_layout([None if c.parent_id is None else index_of[c.parent_id] for c in comments])
-    moved = []
-    for comment, (depth, order) in zip(comments, layout, strict=True):
-        if (comment.depth, comment.thread_order) != (depth, order):
-            comment.depth, comment.thread_order = depth, order
-            moved.append(comment)
+    moved = _apply_layout(comments, [None if c.parent_id is None else index_of[c.parent_id] for c in comments])
     Comment.objects.bulk_update(moved, _LAYOUT_FIELDS, batch_size=1000)

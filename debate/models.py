@@ -50,6 +50,14 @@ class Comment(models.Model):
     body = models.TextField(blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     parent_is_manual = models.BooleanField(default=False, help_text="A curator set the parent; re-imports keep it.")
+    root = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="thread_members",
+        help_text="The top-level comment of this comment's thread (itself for a top-level comment).",
+    )
     depth = models.PositiveSmallIntegerField(default=0)
     thread_order = models.PositiveIntegerField(default=0, help_text="Pre-order position in the reply tree.")
     quotes_article = models.BooleanField(default=False)

@@ -21,6 +21,10 @@ The layout, as the seed files show it::
 
     Speak Your Mind                  (page chrome: any unindented line in the comment section)
 
+Text is kept as written: bodies lose only their indentation and trailing whitespace, and runs of blank
+lines collapse to one paragraph break. No Unicode normalisation is applied, so offsets into a body stay
+valid against the file; matching code normalises for itself.
+
 Pure: no Django, no I/O. `parse_document` either returns a `ParsedDocument` or raises `SeedFormatError`
 with a one-line message; nothing else escapes it, whatever the text.
 """
@@ -28,7 +32,6 @@ with a one-line message; nothing else escapes it, whatever the text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
 MAX_TITLE_LENGTH = 200
 DERIVED_TITLE_WORDS = 12
 DERIVED_TITLE_CHARS = 90
+# A "says:" header with a longer "name" is a sentence, not a name (and would not fit Author.name).
+MAX_AUTHOR_LENGTH = 200
 
 _HEADER = re.compile(r"^ {1,3}(?P<number>[0-9]{1,9})\.(?:[ \t]+(?P<rest>.*?))?[ \t]*$")
 _SAYS = re.compile(r"^(?P<name>.*?\S)[ \t]+says:$")
@@ -83,21 +88,24 @@ class ParsedDocument:
 
 def decode_document(data: bytes) -> str:
     """Bytes of a seed file as text: UTF-8 (BOM optional), any line ends, as `\\n`-separated lines."""
-    if not data.strip():
-        raise SeedFormatError("empty file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SeedFormatError(
             f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start} cannot be decoded)"
         ) from None
-    return text
+    if not text.strip():
+        raise SeedFormatError("empty file")
+    return _unix_line_ends(text)
+
+
+def _unix_line_ends(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_document(text: str) -> ParsedDocument:
     """Parse one document's text; raises SeedFormatError for anything that is not a document."""
-    text = text.removeprefix("\ufeff")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _unix_line_ends(text.removeprefix("\ufeff"))
     if not text.strip():
         raise SeedFormatError("empty file")
     control = _CONTROL.search(text)
@@ -106,7 +114,6 @@ def parse_document(text: str) -> ParsedDocument:
         raise SeedFormatError(
             f"binary data, not text (control character U+{ord(control.group()):04X} on line {line_number})"
         )
-    text = unicodedata.normalize("NFC", text)
     lines = [line.rstrip() for line in text.split("\n")]
 
     start = _comment_section_start(lines)
@@ -136,17 +143,30 @@ def _comment_section_start(lines: list[str]) -> int | None:
     an indented list in the article, it must either end in "says:" or be followed by body text indented
     four spaces.
     """
+    # Index of the next non-blank line after each line, built backwards so the scan stays linear even for
+    # a long article full of numbered lines.
+    next_text = [len(lines)] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        next_text[index] = index + 1 if index + 1 < len(lines) and lines[index + 1].strip() else next_text[index + 1]
     for index, line in enumerate(lines):
         match = _HEADER.match(line)
         if not match:
             continue
-        rest = match.group("rest") or ""
-        if _SAYS.match(rest):
+        if _author_of(match.group("rest") or "") is not None:
             return index
-        following = next((candidate for candidate in lines[index + 1 :] if candidate.strip()), "")
-        if following.startswith(_BODY_INDENT):
+        following = next_text[index]
+        if following < len(lines) and lines[following].startswith(_BODY_INDENT):
             return index
     return None
+
+
+def _author_of(header_rest: str) -> str | None:
+    """The commenter's name when a header's text is "NAME says:", else None."""
+    says = _SAYS.match(header_rest)
+    if says is None:
+        return None
+    name = _clean_name(says.group("name"))
+    return name if len(name) <= MAX_AUTHOR_LENGTH else None
 
 
 def _parse_comments(lines: list[str], start: int) -> tuple[list[ParsedComment], list[tuple[int, str]]]:
@@ -167,20 +187,19 @@ def _parse_comments(lines: list[str], start: int) -> tuple[list[ParsedComment], 
         match = _HEADER.match(line)
         if match and not line.startswith(_BODY_INDENT):
             rest = match.group("rest") or ""
-            says = _SAYS.match(rest)
+            author = _author_of(rest)
             number = int(match.group("number"))
             # Without "says:", a numbered line is a header only if it continues the numbering; otherwise it
             # is an item of a list that lost its indentation, and belongs to the current body.
-            if says or header is None or number > header[0]:
+            if author is not None or header is None or number > header[0]:
                 flush()
                 if number in seen_on_line:
                     raise SeedFormatError(
                         f"duplicate comment number {number} (lines {seen_on_line[number]} and {line_number})"
                     )
                 seen_on_line[number] = line_number
-                author = _clean_name(says.group("name")) if says else None
                 header = (number, author, line_number)
-                body_lines = [] if says else [rest]
+                body_lines = [] if author is not None else [rest]
                 continue
         if not line.strip():
             body_lines.append("")

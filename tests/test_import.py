@@ -244,6 +244,9 @@ def test_parent_depth_and_thread_order_form_a_tree() -> None:
     assert comments[25].depth == comments[24].depth + 1 == 3
     assert comments[2].quotes_article
     assert comments[2].parent is None
+    assert comments[25].root == comments[1]  # 25 -> 24 -> 3 -> 1
+    assert comments[2].root == comments[2]
+    assert all(c.root is not None and c.root.depth == 0 for c in comments.values())
     orders = sorted(c.thread_order for c in comments.values())
     assert orders == list(range(36))
     # Pre-order: every child comes after its parent, and a subtree is contiguous.

@@ -1,0 +1,66 @@
+"""How stances flow along reply links. Pure: no Django.
+
+For a reply and the comment it answers, both with a consensus stance on a topic:
+
+* ``agrees``: the same stance;
+* ``opposes``: one favors, the other is against;
+* ``shifts``: anything else, i.e. one of them addresses the topic and the other does not, or one takes a
+  side and the other is neutral.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Relation = Literal["agrees", "opposes", "shifts"]
+RELATIONS: tuple[Relation, ...] = ("agrees", "opposes", "shifts")
+SIDES = frozenset({"favor", "against"})
+
+
+def relation(parent_stance: str, reply_stance: str) -> Relation:
+    if parent_stance == reply_stance:
+        return "agrees"
+    if {parent_stance, reply_stance} == SIDES:
+        return "opposes"
+    return "shifts"
+
+
+@dataclass
+class FlowSummary:
+    """Stance counts of an article's comments on one topic, and what its labelled reply links do."""
+
+    stances: Counter[str] = field(default_factory=Counter)
+    relations: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def labelled_links(self) -> int:
+        return sum(self.relations.values())
+
+    @property
+    def share_opposing(self) -> float | None:
+        """Opposing links among links whose two ends both have a consensus stance; None when there are none."""
+        return self.relations["opposes"] / self.labelled_links if self.labelled_links else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stances": dict(sorted(self.stances.items())),
+            "reply_links": {name: self.relations[name] for name in RELATIONS},
+            "labelled_reply_links": self.labelled_links,
+            "share_opposing": self.share_opposing,
+        }
+
+
+def summarise(stances: Iterable[str], links: Iterable[tuple[str, str]]) -> FlowSummary:
+    """`stances`: consensus stances of the comments; `links`: (parent stance, reply stance) pairs."""
+    summary = FlowSummary()
+    summary.stances.update(stances)
+    summary.relations.update(relation(parent, reply) for parent, reply in links)
+    return summary
+
+
+def takes_both_sides(stances: Iterable[str]) -> bool:
+    """An author's stances on one topic in one article include both favor and against."""
+    return SIDES <= set(stances)
