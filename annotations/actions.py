@@ -14,13 +14,13 @@ from typing import Any, Literal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Value
 
 from annotations.consensus import compute_consensus
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
 from debate.actions import relayout_article
 from debate.errors import Conflict, PreconditionFailed
-from debate.models import Comment, ReplyLink
+from debate.models import Article, Comment, ReplyLink
 from debate.roles import Role, has_role
 
 MAX_NOTE_LENGTH = 10_000
@@ -72,23 +72,28 @@ def clean_label(
     evidence: Any = (),
 ) -> dict[str, Any]:
     """Validate a label's values against the comment; raises ValidationError naming each bad field."""
-    errors: dict[str, str] = {}
-    if stance not in Stance.values:
-        errors["stance"] = f"{stance!r} is not a stance; choose one of {STANCE_CHOICES}"
+    errors = _stance_and_note_errors(stance, note)
     if not isinstance(unsure, bool):
         errors["unsure"] = "must be true or false"
     if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3)):
         errors["confidence"] = "must be 1, 2 or 3 (or null)"
-    if not isinstance(note, str):
-        errors["note"] = "must be text"
-    elif len(note) > MAX_NOTE_LENGTH:
-        errors["note"] = f"is {len(note)} characters long; at most {MAX_NOTE_LENGTH} are allowed"
     spans, evidence_error = _clean_evidence(comment.body, evidence)
     if evidence_error:
         errors["evidence"] = evidence_error
     if errors:
         raise ValidationError(errors)
     return {"stance": stance, "unsure": unsure, "confidence": confidence, "note": note, "evidence": spans}
+
+
+def _stance_and_note_errors(stance: Any, note: Any) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if stance not in Stance.values:
+        errors["stance"] = f"{stance!r} is not a stance; choose one of {STANCE_CHOICES}"
+    if not isinstance(note, str):
+        errors["note"] = "must be text"
+    elif len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = f"is {len(note)} characters long; at most {MAX_NOTE_LENGTH} are allowed"
+    return errors
 
 
 def _clean_evidence(body: str, evidence: Any) -> tuple[list[dict[str, Any]], str | None]:
@@ -134,14 +139,33 @@ def _snapshot(annotation: Annotation) -> dict[str, Any]:
 
 def _lock_item(comment: Comment, topic: Topic) -> None:
     """Take the item's lock: its consensus row, created on first use."""
+    # Nearly always the row exists: one statement locks it. Only the first write of an item creates it.
+    locked = Consensus.objects.select_for_update().filter(comment=comment, topic=topic).order_by().values("pk")
+    if locked.first() is not None:
+        return
     Consensus.objects.bulk_create([Consensus(comment=comment, topic=topic)], ignore_conflicts=True)
     Consensus.objects.select_for_update().filter(comment=comment, topic=topic).get()
 
 
 def recompute_consensus(*, comment: Comment, topic: Topic) -> Consensus:
     """Recompute and store an item's consensus; the caller holds the item's lock."""
-    stances = Annotation.objects.filter(comment=comment, topic=topic).values_list("stance", flat=True)
-    gold = GoldLabel.objects.filter(comment=comment, topic=topic).values_list("stance", flat=True).first()
+    # Labels and gold label in one round trip; without a default ordering, no join to the topic table.
+    rows = (
+        Annotation.objects.filter(comment=comment, topic=topic)
+        .order_by()
+        .values_list("stance", Value(False))
+        .union(
+            GoldLabel.objects.filter(comment=comment, topic=topic).order_by().values_list("stance", Value(True)),
+            all=True,
+        )
+    )
+    stances: list[str] = []
+    gold = None
+    for stance, is_gold in rows:
+        if is_gold:
+            gold = stance
+        else:
+            stances.append(stance)
     result = compute_consensus(stances, gold)
     Consensus.objects.filter(comment=comment, topic=topic).update(
         stance=result.stance, status=result.status, n=result.n, counts=result.counts
@@ -202,7 +226,7 @@ def set_stance(
         comment=comment, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence
     )
     _lock_item(comment, topic)
-    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).first()
+    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).order_by("pk").first()
     _check_precondition(if_match, current)
 
     if current is None:
@@ -222,6 +246,8 @@ def set_stance(
         recompute_consensus(comment=comment, topic=topic)
         return LabelWrite(annotation, created=True, changed=True)
 
+    # Known already: callers that show the label (the API's serializer) need not load them again.
+    current.comment, current.topic, current.annotator = comment, topic, actor
     if all(getattr(current, field) == value for field, value in values.items()):
         return LabelWrite(current, created=False, changed=False)
     before = _snapshot(current)
@@ -286,8 +312,13 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comm
     """A curator's correction of a comment's parent; kept through re-imports."""
     if not can_curate(actor):
         raise PermissionDenied("only curators can change reply links")
+    # The article row first: relayout_article locks all its comments, and two curators who each held one
+    # comment of the same article while waiting for the other's would deadlock. The importer locks it too.
+    Article.objects.select_for_update().filter(pk=comment.article_id).first()
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if parent is not None:
+        if parent.pk == comment.pk:
+            raise ValidationError({"parent": f"comment #{comment.number} cannot answer itself"})
         if parent.article_id != comment.article_id:
             raise ValidationError({"parent": f"comment {parent.pk} belongs to another article"})
         if parent.position >= comment.position:
@@ -315,3 +346,59 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comm
     )
     comment.refresh_from_db(fields=["depth", "thread_order"])
     return comment
+
+
+def _gold_snapshot(gold: GoldLabel) -> dict[str, Any]:
+    return {"stance": gold.stance, "note": gold.note, "set_by": gold.set_by.get_username()}
+
+
+@transaction.atomic
+def set_gold(*, actor: User, comment: Comment, topic: Topic, stance: Any, note: Any = "") -> GoldLabel:
+    """A curator's adjudicated label for (comment, topic); consensus reads it before any annotator's."""
+    if not can_curate(actor):
+        raise PermissionDenied("only curators can set gold labels")
+    errors = _stance_and_note_errors(stance, note)
+    if errors:
+        raise ValidationError(errors)
+    _lock_item(comment, topic)
+    gold = GoldLabel.objects.filter(comment=comment, topic=topic).select_related("set_by").first()
+    if gold is not None and (gold.stance, gold.note, gold.set_by_id) == (stance, note, actor.pk):
+        return gold
+    before = _gold_snapshot(gold) if gold else None
+    if gold is None:
+        gold = GoldLabel(comment=comment, topic=topic)
+    gold.stance, gold.note, gold.set_by = stance, note, actor
+    gold.save()
+    _record(
+        kind=ChangeEvent.Kind.GOLD,
+        action=ChangeEvent.Action.UPDATE if before else ChangeEvent.Action.CREATE,
+        actor=actor,
+        comment=comment,
+        topic=topic,
+        before=before,
+        after=_gold_snapshot(gold),
+    )
+    recompute_consensus(comment=comment, topic=topic)
+    return gold
+
+
+@transaction.atomic
+def clear_gold(*, actor: User, comment: Comment, topic: Topic) -> None:
+    """Withdraw a gold label: the item's consensus falls back to the annotators' labels."""
+    if not can_curate(actor):
+        raise PermissionDenied("only curators can remove gold labels")
+    _lock_item(comment, topic)
+    gold = GoldLabel.objects.filter(comment=comment, topic=topic).select_related("set_by").first()
+    if gold is None:
+        raise GoldLabel.DoesNotExist(f"comment {comment.pk} has no gold label on {topic.slug!r}")
+    before = _gold_snapshot(gold)
+    gold.delete()
+    _record(
+        kind=ChangeEvent.Kind.GOLD,
+        action=ChangeEvent.Action.DELETE,
+        actor=actor,
+        comment=comment,
+        topic=topic,
+        before=before,
+    )
+    recompute_consensus(comment=comment, topic=topic)

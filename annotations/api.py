@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from django.contrib.auth.models import User
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,22 +20,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import actions
+from annotations import actions, quality
 from annotations.datasets import annotation_export_rows, comment_export_records, export_filename
 from annotations.export import ANNOTATION_COLUMNS, csv_lines, jsonl_lines
-from annotations.filters import AnnotationFilter, CommentFilter
-from annotations.models import Annotation, ChangeEvent, Topic
+from annotations.filters import AnnotationFilter, ChangeEventFilter, CommentFilter
+from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
+from annotations.quality import authors_taking_both_sides
 from annotations.querysets import sees_all_labels, with_labels_for
 from annotations.serializers import (
     AnnotationSerializer,
     ChangeEventSerializer,
+    GoldInputSerializer,
     LabelInputSerializer,
     LabelledCommentSerializer,
     ParentInputSerializer,
     ThreadNodeSerializer,
     TopicSerializer,
+    consensus_of,
+    gold_of,
 )
-from debate.models import Comment
+from debate.models import Article, Comment
 from debate.roles import Role, authenticated_user, has_role
 from debate.views import CommentViewSet
 
@@ -41,6 +49,21 @@ class ExportRole(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return has_role(request.user, Role.RESEARCHER, Role.CURATOR, Role.ADMIN)
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads that must agree with each other see the database as of one instant.
+
+    PostgreSQL gives each statement its own snapshot under READ COMMITTED, even inside a transaction, so the
+    transaction asks for REPEATABLE READ (possible only as its first statement, hence not when nested).
+    """
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def topic_or_404(slug: str) -> Topic:
@@ -78,6 +101,22 @@ class LabelledCommentViewSet(CommentViewSet):
 
     def get_queryset(self) -> QuerySet[Comment]:
         return with_labels_for(super().get_queryset(), self.request.user)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        comments = args[0] if args else kwargs.get("instance")
+        if comments is not None:
+            kwargs["context"] = label_context(self.request, comments)
+        return super().get_serializer(*args, **kwargs)
+
+
+def label_context(request: Request, comments: Comment | Iterable[Comment]) -> dict[str, Any]:
+    """Serializer context for comment records: the request, and for those who see labels, which authors take
+    both sides of a topic in the records' articles (one query for the whole page)."""
+    context: dict[str, Any] = {"request": request}
+    if sees_all_labels(request.user):
+        articles = {comments.article_id} if isinstance(comments, Comment) else {c.article_id for c in comments}
+        context["both_sides"] = authors_taking_both_sides(articles)
+    return context
 
 
 _ETAG_VERSION = re.compile(r'^(?:W/)?"?(\d+)"?$')
@@ -168,7 +207,7 @@ class CommentParentView(APIView):
         payload.is_valid(raise_exception=True)
         actions.set_parent(actor=authenticated_user(request), comment=comment, parent=payload.validated_data["parent"])
         record = with_labels_for(Comment.objects.with_thread(), request.user).get(pk=comment.pk)
-        return Response(LabelledCommentSerializer(record, context={"request": request}).data)
+        return Response(LabelledCommentSerializer(record, context=label_context(request, record)).data)
 
 
 class ThreadView(APIView):
@@ -176,14 +215,17 @@ class ThreadView(APIView):
 
     @extend_schema(responses=ThreadNodeSerializer)
     def get(self, request: Request, comment_id: int) -> Response:
-        root = comment_or_404(comment_id)
-        nodes = list(with_labels_for(Comment.objects.subtree(root).with_thread(), request.user))
+        # The subtree is found from the root's thread order and depth: both reads must see the same tree, or a
+        # curator's concurrent correction would make this answer with some other comment's subtree.
+        with one_snapshot():
+            root = comment_or_404(comment_id)
+            nodes = list(with_labels_for(Comment.objects.subtree(root).with_thread(), request.user))
         by_id = {node.pk: node for node in nodes}
         for node in nodes:
             node.thread_replies = []  # type: ignore[attr-defined]
         for node in nodes[1:]:
             by_id[node.parent_id].thread_replies.append(node)  # type: ignore[attr-defined,index]
-        return Response(ThreadNodeSerializer(nodes[0], context={"request": request}).data)
+        return Response(ThreadNodeSerializer(nodes[0], context=label_context(request, nodes[:1])).data)
 
 
 class AnnotationViewSet(viewsets.ReadOnlyModelViewSet[Annotation]):
@@ -200,12 +242,7 @@ class ChangeEventList(generics.ListAPIView[ChangeEvent]):
     """The append-only history of label, gold and reply-link changes; annotators see their own labels'."""
 
     serializer_class = ChangeEventSerializer
-    filterset_fields = {
-        "comment_id": ["exact"],
-        "topic_slug": ["exact"],
-        "kind": ["exact"],
-        "annotator_username": ["exact"],
-    }
+    filterset_class = ChangeEventFilter
 
     def get_queryset(self) -> QuerySet[ChangeEvent]:
         events = ChangeEvent.objects.order_by("at", "id")
@@ -216,6 +253,11 @@ class ChangeEventList(generics.ListAPIView[ChangeEvent]):
 
 class _ExportView(APIView):
     permission_classes = [ExportRole]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The stream has its own media type, so an `Accept: text/csv` must not be refused with a 406 because
+        # the API's renderers only speak JSON; those still render any error.
+        return super().perform_content_negotiation(request, force=True)
 
     def stream(self, lines: Iterator[str], filename: str, content_type: str) -> StreamingHttpResponse:
         response = StreamingHttpResponse(lines, content_type=content_type)
@@ -254,3 +296,150 @@ class CommentExportJsonl(_ExportView):
         return self.stream(
             jsonl_lines(records), export_filename("comments", "jsonl"), "application/jsonl; charset=utf-8"
         )
+
+
+class CurationRole(BasePermission):
+    message = "only curators and admins adjudicate"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return actions.can_curate(request.user)
+
+
+class CommentGoldView(APIView):
+    """A curator's gold label for a comment on a topic; consensus then reads it first."""
+
+    permission_classes = [CurationRole]
+
+    def _response(self, comment: Comment, topic: Topic, status_code: int = status.HTTP_200_OK) -> Response:
+        record = with_labels_for(Comment.objects.filter(pk=comment.pk), self.request.user).get()
+        return Response(
+            {
+                "comment": comment.pk,
+                "topic": topic.slug,
+                "gold": gold_of(record).get(topic.slug),
+                "consensus": consensus_of(record).get(topic.slug),
+            },
+            status=status_code,
+        )
+
+    @extend_schema(request=GoldInputSerializer, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request, comment_id: int, topic_slug: str) -> Response:
+        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
+        payload = GoldInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        existed = GoldLabel.objects.filter(comment=comment, topic=topic).exists()
+        actions.set_gold(actor=authenticated_user(request), comment=comment, topic=topic, **payload.validated_data)
+        return self._response(comment, topic, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, comment_id: int, topic_slug: str) -> Response:
+        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
+        actions.clear_gold(actor=authenticated_user(request), comment=comment, topic=topic)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelSummaryRole(BasePermission):
+    """Agreement and distributions are computed from everyone's labels: not for annotators (blind annotation)."""
+
+    message = "agreement and stance summaries are for curators, researchers and admins"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return sees_all_labels(request.user)
+
+
+class AgreementView(APIView):
+    """Inter-annotator agreement per topic: Krippendorff's α with a bootstrap interval, per stage (about the
+    topic? which stance?), by article and reply depth; Cohen's κ per pair, Fleiss' κ, percent agreement."""
+
+    permission_classes = [LabelSummaryRole]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("topic", OpenApiTypes.STR, description="A topic slug; every active topic if omitted"),
+            OpenApiParameter("article", OpenApiTypes.INT, description="Only this article's comments"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        slug = request.query_params.get("topic")
+        topics = [topic_or_404(slug)] if slug else list(Topic.objects.active())
+        article = None
+        if request.query_params.get("article"):
+            article = Article.objects.filter(pk=_positive_int(request.query_params["article"], "article")).first()
+            if article is None:
+                raise NotFound(f"no article with id {request.query_params['article']}")
+        return Response(
+            {
+                "article": article.pk if article else None,
+                "topics": [
+                    {"topic": topic.slug, **quality.agreement(topic, article=article).as_dict()} for topic in topics
+                ],
+            }
+        )
+
+
+def _positive_int(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise ValidationError({name: [f"{value!r} is not a whole number"]})
+    return int(value)
+
+
+class ConfusionView(APIView):
+    """How two annotators' labels on a topic cross (rows: annotator a, columns: annotator b)."""
+
+    permission_classes = [LabelSummaryRole]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("topic", OpenApiTypes.STR, required=True),
+            OpenApiParameter("a", OpenApiTypes.STR, required=True, description="username"),
+            OpenApiParameter("b", OpenApiTypes.STR, required=True, description="username"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        missing = [name for name in ("topic", "a", "b") if not request.query_params.get(name)]
+        if missing:
+            raise ValidationError({name: ["this parameter is required"] for name in missing})
+        topic = topic_or_404(request.query_params["topic"])
+        return Response(quality.pair_confusion(topic, request.query_params["a"], request.query_params["b"]))
+
+
+class ProgressView(APIView):
+    """Labelling progress per annotator; an annotator sees only their own."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        user = authenticated_user(request)
+        users = None if sees_all_labels(user) else User.objects.filter(pk=user.pk)
+        return Response({"annotators": [row.as_dict() for row in quality.progress(users)]})
+
+
+class DistributionView(APIView):
+    """Consensus stance counts per topic, overall and per article."""
+
+    permission_classes = [LabelSummaryRole]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "categories": list(quality.CATEGORIES),
+                "overall": quality.stance_distribution().get("all", {}),
+                "by_article": quality.stance_distribution(by_article=True),
+            }
+        )
+
+
+class ArticleStanceSummaryView(APIView):
+    """Per topic: consensus stance counts of an article's comments, and whether its reply links agree, oppose
+    or shift, with the share of opposing replies."""
+
+    permission_classes = [LabelSummaryRole]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, article_id: int) -> Response:
+        article = Article.objects.filter(pk=article_id).first()
+        if article is None:
+            raise NotFound(f"no article with id {article_id}")
+        return Response({"article": article.pk, "topics": quality.flow_summary(article)})

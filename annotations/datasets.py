@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
 from annotations.export import ANNOTATION_COLUMNS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
-from annotations.models import Annotation, Consensus, Topic
+from annotations.models import Annotation, Consensus, GoldLabel, Topic
 from debate.models import Comment, ReplyLink
 
 CHUNK_SIZE = 2000
@@ -38,6 +38,7 @@ _ANNOTATION_PATHS = {
     "evidence": "evidence",
     "created_at": "created_at",
     "updated_at": "updated_at",
+    "gold": "gold_stance",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 
@@ -56,7 +57,8 @@ def _filtered(filterset_class: Any, request: HttpRequest, queryset: QuerySet[Any
 
 def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any]]:
     """Long-format rows, ordered by article, comment number, topic and annotator."""
-    rows = annotations.order_by(
+    gold = GoldLabel.objects.filter(comment_id=OuterRef("comment_id"), topic_id=OuterRef("topic_id"))
+    rows = annotations.annotate(gold_stance=Subquery(gold.values("stance")[:1])).order_by(
         "comment__article_id", "comment__number", "topic__ordering", "topic__slug", "annotator__username"
     ).values_list(*_ANNOTATION_PATHS.values())
     for row in rows.iterator(chunk_size=CHUNK_SIZE):
@@ -118,6 +120,13 @@ def comment_rows(comments: QuerySet[Comment], topics: list[str]) -> Iterator[dic
             "updated_at",
         )
     )
+    gold = (
+        GoldLabel.objects.filter(comment__in=selected)
+        .order_by("comment__article_id", "comment__number", "topic__ordering")
+        .values_list(
+            "comment__article_id", "comment__number", "topic__slug", "stance", "note", "set_by__username", "set_at"
+        )
+    )
     consensus = (
         Consensus.objects.filter(comment__in=selected)
         .exclude(status=None)
@@ -166,6 +175,17 @@ def comment_rows(comments: QuerySet[Comment], topics: list[str]) -> Iterator[dic
             for row in consensus.iterator(chunk_size=CHUNK_SIZE)
         ),
         topics=topics,
+        gold=(
+            {
+                "key": (row[0], row[1]),
+                "topic": row[2],
+                "stance": row[3],
+                "note": row[4],
+                "set_by": row[5],
+                "set_at": row[6],
+            }
+            for row in gold.iterator(chunk_size=CHUNK_SIZE)
+        ),
     )
 
 

@@ -36,6 +36,7 @@ ANNOTATION_COLUMNS = (
     "evidence",
     "created_at",
     "updated_at",
+    "gold",  # the curator's adjudicated stance for the same (comment, topic), or empty
 )
 
 Record = Mapping[str, Any]
@@ -47,8 +48,15 @@ def _default(value: Any) -> str:
     raise TypeError(f"cannot export a {type(value).__name__}")
 
 
+# Line breaks that json.dumps leaves raw with ensure_ascii=False (it always escapes the C0 controls) but that
+# str.splitlines() and some JSON Lines readers split on: escaped, one record stays on one line for every reader.
+_UNICODE_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
 def to_json(record: Record) -> str:
-    return json.dumps(record, ensure_ascii=False, default=_default, separators=(",", ":"))
+    return json.dumps(record, ensure_ascii=False, default=_default, separators=(",", ":")).translate(
+        _UNICODE_LINE_BREAKS
+    )
 
 
 def jsonl_lines(records: Iterable[Record]) -> Iterator[str]:
@@ -91,13 +99,16 @@ def comment_records(
     annotations: Iterable[Record],
     consensus: Iterable[Record],
     topics: Sequence[str],
+    gold: Iterable[Record] = (),
 ) -> Iterator[dict[str, Any]]:
-    """One record per comment with `reply_to` and `annotations` (lists) and `consensus` ({topic: ... or None}).
+    """One record per comment with `reply_to` and `annotations` (lists), and `consensus` and `gold`
+    ({topic: ... or None}).
 
-    Every stream must be sorted by the same `key` field (any totally ordered value); consensus rows name
-    their topic in `topic`. Rows whose key matches no comment are dropped.
+    Every stream must be sorted by the same `key` field (any totally ordered value); consensus and gold rows
+    name their topic in `topic`. Rows whose key matches no comment are dropped.
     """
     link_rows, annotation_rows, consensus_rows = _Peekable(links), _Peekable(annotations), _Peekable(consensus)
+    gold_rows = _Peekable(gold)
     for comment in comments:
         key = comment["key"]
         record = _without(comment, "key")
@@ -107,6 +118,10 @@ def comment_records(
         for row in consensus_rows.take(key):
             by_topic[row["topic"]] = _without(row, "key", "topic")
         record["consensus"] = by_topic
+        gold_by_topic: dict[str, Any] = dict.fromkeys(topics)
+        for row in gold_rows.take(key):
+            gold_by_topic[row["topic"]] = _without(row, "key", "topic")
+        record["gold"] = gold_by_topic
         yield record
 
 

@@ -6,17 +6,19 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django_filters import rest_framework as filters
+from django_filters.widgets import BooleanWidget
 
-from annotations.models import Annotation, Consensus, ConsensusStatus, Stance, Topic
+from annotations.models import Annotation, ChangeEvent, Consensus, ConsensusStatus, Stance, Topic
 from annotations.querysets import sees_all_labels
 from debate.filters import CommentFilter as CorpusCommentFilter
 from debate.models import Article, Comment
 
 BLIND = "annotators see only their own labels (blind annotation)"
+STANCE_CHOICES = ", ".join(Stance.values)
 
 
 def _ignore(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
@@ -30,17 +32,70 @@ class TopicFilter(filters.ModelChoiceFilter):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Topic.objects.all())
         kwargs.setdefault("to_field_name", "slug")
-        kwargs.setdefault("error_messages", {"invalid_choice": "unknown topic; use a slug from /api/topics/"})
+        kwargs.setdefault("error_messages", {"invalid_choice": "unknown topic %(value)r; use a slug from /api/topics/"})
         super().__init__(**kwargs)
+
+
+class StanceFilter(filters.ChoiceFilter):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", Stance.choices)
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": f"%(value)r is not a stance; choose one of {STANCE_CHOICES}"}
+        )
+        super().__init__(**kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false/1/0, or absent; anything else is an error rather than silently no filter at all."""
+
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]  # None is "no filter"
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        raise ValidationError(f"{value!r} is not a boolean; use true or false", code="invalid")
+
+
+class StrictBooleanWidget(BooleanWidget):
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        # The parent maps anything it does not know to None ("no filter"); keep it for the field to refuse.
+        return data.get(name) if value is None else value
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", StrictBooleanWidget)
+        super().__init__(**kwargs)
+
+
+# Filters that only mean something for one topic.
+NEEDS_TOPIC = ("stance", "status", "relation", "thread_mix", "both_sides")
 
 
 class CommentFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if (data.get("stance") or data.get("status")) and not data.get("topic"):
-            field = "stance" if data.get("stance") else "status"
-            self.add_error(field, "needs a topic: add topic=<slug>")
+        if not data.get("topic"):
+            for field in NEEDS_TOPIC:
+                if data.get(field) not in (None, ""):
+                    self.add_error(field, "needs a topic: add topic=<slug>")
         return data
+
+
+RELATION_CHOICES = [
+    ("agrees", "agrees with its parent"),
+    ("opposes", "opposes its parent"),
+    ("shifts", "shifts from its parent"),
+]
+THREAD_MIX_CHOICES = [
+    ("contested", "favor and against"),
+    ("favor", "favor, no against"),
+    ("against", "against, no favor"),
+    ("neither", "labelled, neither favor nor against"),
+]
 
 
 class CommentFilter(CorpusCommentFilter):
@@ -48,14 +103,74 @@ class CommentFilter(CorpusCommentFilter):
     (`annotator` + `topic` + `stance`), or the caller's queue (`unannotated=true`, optionally per topic)."""
 
     topic = TopicFilter(method=_ignore, label="Topic")
-    stance = filters.ChoiceFilter(choices=Stance.choices, method=_ignore, label="Stance")
+    stance = StanceFilter(method=_ignore, label="Stance")
     status = filters.ChoiceFilter(choices=ConsensusStatus.choices, method=_ignore, label="Consensus status")
     annotator = filters.CharFilter(method=_ignore, label="Annotator (username)")
-    unannotated = filters.BooleanFilter(method=_ignore, label="Not yet labelled by me")
+    unannotated = StrictBooleanFilter(method=_ignore, label="Not yet labelled by me")
+    has_replies = StrictBooleanFilter(method="filter_has_replies", label="Has replies")
+    relation = filters.ChoiceFilter(choices=RELATION_CHOICES, method="filter_relation", label="Relation to parent")
+    thread_mix = filters.ChoiceFilter(choices=THREAD_MIX_CHOICES, method="filter_thread_mix", label="Thread's stances")
+    both_sides = StrictBooleanFilter(method="filter_both_sides", label="Author takes both sides in the article")
 
     class Meta(CorpusCommentFilter.Meta):
-        fields = [*CorpusCommentFilter.Meta.fields, "topic", "stance", "status", "annotator", "unannotated"]
+        fields = [
+            *CorpusCommentFilter.Meta.fields,
+            "topic",
+            "stance",
+            "status",
+            "annotator",
+            "unannotated",
+            "relation",
+            "thread_mix",
+            "both_sides",
+        ]
         form = CommentFilterForm
+
+    def _consensus_topic(self, name: str) -> Topic:
+        """The topic of a consensus-derived filter, once the caller may use one."""
+        if not sees_all_labels(_user_of(self.request)):
+            raise PermissionDenied(f"{BLIND}: {name} is computed from everyone's labels")
+        topic: Topic = self.form.cleaned_data["topic"]
+        return topic
+
+    def filter_relation(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Replies whose consensus on the topic agrees with, opposes or shifts from their parent's."""
+        on_topic = Consensus.objects.filter(topic=self._consensus_topic(name))
+        queryset = queryset.annotate(
+            own_stance=Subquery(on_topic.filter(comment=OuterRef("pk")).values("stance")[:1]),
+            parent_stance=Subquery(on_topic.filter(comment=OuterRef("parent_id")).values("stance")[:1]),
+        ).filter(own_stance__isnull=False, parent_stance__isnull=False)
+        agrees = Q(own_stance=F("parent_stance"))
+        opposes = Q(own_stance="favor", parent_stance="against") | Q(own_stance="against", parent_stance="favor")
+        if value == "agrees":
+            return queryset.filter(agrees)
+        if value == "opposes":
+            return queryset.filter(opposes)
+        return queryset.exclude(agrees).exclude(opposes)
+
+    def filter_thread_mix(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Comments of threads (a top-level comment and its replies) by the consensus stances found in them."""
+        in_thread = Consensus.objects.filter(topic=self._consensus_topic(name), comment__root_id=OuterRef("root_id"))
+        favor, against = Exists(in_thread.filter(stance="favor")), Exists(in_thread.filter(stance="against"))
+        mixes = {
+            "contested": favor & against,
+            "favor": favor & ~against,
+            "against": against & ~favor,
+            "neither": Exists(in_thread.exclude(stance=None)) & ~favor & ~against,
+        }
+        return queryset.filter(mixes[value])
+
+    def filter_both_sides(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        """Comments whose author, in the same article, has comments with consensus favor and against."""
+        if value is None:
+            return queryset
+        by_author = Consensus.objects.filter(
+            topic=self._consensus_topic(name),
+            comment__article_id=OuterRef("article_id"),
+            comment__author_id=OuterRef("author_id"),
+        )
+        both = Exists(by_author.filter(stance="favor")) & Exists(by_author.filter(stance="against"))
+        return queryset.filter(both if value else ~both)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         queryset = super().filter_queryset(queryset)
@@ -66,6 +181,8 @@ class CommentFilter(CorpusCommentFilter):
             data.get(name) for name in ("stance", "status", "annotator", "unannotated")
         )
 
+        if (status or (stance and not annotator)) and not sees_all_labels(user):
+            raise PermissionDenied(f"{BLIND}: filter by annotator=<your username> instead of consensus")
         if annotator:
             if not sees_all_labels(user) and annotator != user.get_username():
                 raise PermissionDenied(BLIND)
@@ -75,9 +192,12 @@ class CommentFilter(CorpusCommentFilter):
             if stance:
                 labels = labels.filter(stance=stance)
             queryset = queryset.filter(Exists(labels))
+            # With an annotator, `stance` is theirs; `status` is still the consensus's, and both apply.
+            if status:
+                queryset = queryset.filter(
+                    Exists(Consensus.objects.filter(comment=OuterRef("pk"), topic=topic, status=status))
+                )
         elif stance or status:
-            if not sees_all_labels(user):
-                raise PermissionDenied(f"{BLIND}: filter by annotator=<your username> instead of consensus")
             consensus = Consensus.objects.filter(comment=OuterRef("pk"), topic=topic)
             if stance:
                 consensus = consensus.filter(stance=stance)
@@ -120,7 +240,7 @@ class AnnotationFilter(filters.FilterSet):
     article = filters.ModelChoiceFilter(field_name="comment__article", queryset=Article.objects.all())
     comment = filters.ModelChoiceFilter(queryset=Comment.objects.all())
     topic = TopicFilter()
-    stance = filters.ChoiceFilter(choices=Stance.choices)
+    stance = StanceFilter()
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -133,3 +253,29 @@ class AnnotationFilter(filters.FilterSet):
         if not sees_all_labels(user) and value != user.get_username():
             raise PermissionDenied(BLIND)
         return queryset.filter(annotator__username=value)
+
+
+class ChangeEventFilter(filters.FilterSet):
+    """The history, filtered by the names records use. The values are snapshots, so an unknown topic or
+    annotator simply matches nothing; the `*_id`/`*_slug`/`*_username` names are older aliases."""
+
+    comment = filters.NumberFilter(field_name="comment_id")
+    article = filters.NumberFilter(field_name="article_id")
+    topic = filters.CharFilter(field_name="topic_slug")
+    annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
+    kind = filters.ChoiceFilter(choices=ChangeEvent.Kind.choices)
+    action = filters.ChoiceFilter(choices=ChangeEvent.Action.choices)
+    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    comment_id = filters.NumberFilter(field_name="comment_id")
+    topic_slug = filters.CharFilter(field_name="topic_slug")
+    annotator_username = filters.CharFilter(method="filter_annotator")
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["comment", "article", "topic", "annotator", "kind", "action", "since"]
+
+    def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        user = _user_of(self.request)
+        if not sees_all_labels(user) and value != user.get_username():
+            raise PermissionDenied(BLIND)
+        return queryset.filter(annotator_username=value)

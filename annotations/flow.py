@@ -63,4 +63,4 @@ def summarise(stances: Iterable[str], links: Iterable[tuple[str, str]]) -> FlowS
 
 def takes_both_sides(stances: Iterable[str]) -> bool:
     """An author's stances on one topic in one article include both favor and against."""
-    return SIDES <= set(stances)
+    return set(stances) >= SIDES

@@ -11,4 +11,7 @@ urlpatterns = [
     path("browse/", views.browse, name="browse"),
     path("comments/<int:comment_id>/labels/<slug:topic_slug>/", views.label_write, name="label-write"),
     path("comments/<int:comment_id>/parent/", views.parent_write, name="parent-write"),
+    path("adjudicate/", views.adjudicate, name="adjudicate"),
+    path("adjudicate/<int:comment_id>/<slug:topic_slug>/", views.gold_write, name="gold-write"),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -49,11 +49,12 @@ class ConsensusQuerySet(models.QuerySet["Consensus", Any]):
 
 
 def with_labels_for(comments: QuerySet[Comment], user: AbstractBaseUser | AnonymousUser) -> QuerySet[Comment]:
-    """Prefetch what a comment record shows this user: their own labels, and consensus if they may see it.
+    """Prefetch what a comment record shows this user: their own labels, and consensus and gold labels if they
+    may see them.
 
-    Two queries per page, whatever its size: `comment.my_labels` and `comment.consensus_rows`.
+    Three queries per page, whatever its size: `comment.my_labels`, `comment.consensus_rows`, `comment.gold_rows`.
     """
-    from annotations.models import Annotation, Consensus
+    from annotations.models import Annotation, Consensus, GoldLabel
 
     mine: QuerySet[Any] = (
         Annotation.objects.filter(annotator_id=user.pk).select_related("topic")
@@ -65,7 +66,11 @@ def with_labels_for(comments: QuerySet[Comment], user: AbstractBaseUser | Anonym
         if sees_all_labels(user)
         else Consensus.objects.none()
     )
+    gold: QuerySet[Any] = (
+        GoldLabel.objects.select_related("topic", "set_by") if sees_all_labels(user) else GoldLabel.objects.none()
+    )
     return comments.prefetch_related(
         Prefetch("annotations", queryset=mine, to_attr="my_labels"),
         Prefetch("consensus", queryset=consensus, to_attr="consensus_rows"),
+        Prefetch("gold_labels", queryset=gold, to_attr="gold_rows"),
     )

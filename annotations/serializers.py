@@ -32,6 +32,15 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would quietly turn 3 or true into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EvidenceSpanSerializer(StrictSerializer):
     start = serializers.IntegerField(min_value=0)
     end = serializers.IntegerField(min_value=0)
@@ -41,11 +50,18 @@ class EvidenceSpanSerializer(StrictSerializer):
 class LabelInputSerializer(StrictSerializer):
     """The body of PUT /api/comments/{id}/annotations/{topic}/: types only; the action checks the rest."""
 
-    stance = serializers.CharField(help_text="favor, against, neutral or not_about")
+    stance = TextField(help_text="favor, against, neutral or not_about")
     unsure = serializers.BooleanField(default=False)
     confidence = serializers.IntegerField(allow_null=True, default=None, help_text="1 (low) to 3 (high)")
-    note = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    note = TextField(allow_blank=True, default="", trim_whitespace=False)
     evidence = EvidenceSpanSerializer(many=True, default=list)
+
+
+class GoldInputSerializer(StrictSerializer):
+    """The body of PUT /api/comments/{id}/gold/{topic}/: types only; the action checks the rest."""
+
+    stance = TextField(help_text="favor, against, neutral or not_about")
+    note = TextField(allow_blank=True, default="", trim_whitespace=False)
 
 
 class ParentInputSerializer(StrictSerializer):
@@ -103,14 +119,34 @@ def consensus_of(comment: Comment) -> dict[str, dict[str, Any]]:
     }
 
 
+def gold_of(comment: Comment) -> dict[str, dict[str, Any]]:
+    """Gold labels by topic slug, from the `gold_rows` prefetch."""
+    return {
+        gold.topic.slug: {
+            "stance": gold.stance,
+            "note": gold.note,
+            "set_by": gold.set_by.get_username(),
+            "set_at": serializers.DateTimeField().to_representation(gold.set_at),
+        }
+        for gold in getattr(comment, "gold_rows", [])
+    }
+
+
+# Fields computed from other annotators' labels: absent from an annotator's records (blind annotation).
+LABEL_SUMMARY_FIELDS = ("consensus", "gold", "author_takes_both_sides")
+
+
 class LabelledCommentSerializer(CommentSerializer):
-    """A comment record with the caller's own labels and, for those who may see it, the consensus."""
+    """A comment record with the caller's own labels and, for those who may see them, the consensus, gold
+    labels, and the topics on which the comment's author takes both sides in this article."""
 
     my_annotations = serializers.SerializerMethodField()
     consensus = serializers.SerializerMethodField()
+    gold = serializers.SerializerMethodField()
+    author_takes_both_sides = serializers.SerializerMethodField()
 
     class Meta(CommentSerializer.Meta):
-        fields = [*CommentSerializer.Meta.fields, "my_annotations", "consensus"]
+        fields = [*CommentSerializer.Meta.fields, "my_annotations", *LABEL_SUMMARY_FIELDS]
 
     def get_my_annotations(self, comment: Comment) -> dict[str, dict[str, Any]]:
         return my_labels_of(comment)
@@ -118,11 +154,19 @@ class LabelledCommentSerializer(CommentSerializer):
     def get_consensus(self, comment: Comment) -> dict[str, dict[str, Any]]:
         return consensus_of(comment)
 
+    def get_gold(self, comment: Comment) -> dict[str, dict[str, Any]]:
+        return gold_of(comment)
+
+    def get_author_takes_both_sides(self, comment: Comment) -> list[str]:
+        flags: dict[tuple[int, int], list[str]] = self.context.get("both_sides", {})
+        return flags.get((comment.article_id, comment.author_id or 0), [])
+
     def to_representation(self, instance: Comment) -> dict[str, Any]:
         data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not sees_all_labels(request.user):
-            data.pop("consensus")  # blind annotation: an annotator never learns what others chose
+            for field in LABEL_SUMMARY_FIELDS:  # blind annotation: an annotator never learns what others chose
+                data.pop(field)
         return data
 
 

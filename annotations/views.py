@@ -23,9 +23,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from annotations import actions
+from annotations import actions, charts, quality
 from annotations.filters import CommentFilter, unfinished_by
-from annotations.models import Annotation, Consensus, ConsensusStatus, Stance, Topic
+from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
 from annotations.querysets import sees_all_labels, with_labels_for
 from debate.errors import DomainError
 from debate.models import Article, Comment
@@ -399,4 +399,201 @@ def browse(request: HttpRequest) -> HttpResponse:
             "stances": Stance.choices,
         },
         status=200 if filterset.is_valid() else 400,
+    )
+
+
+# --- adjudication ------------------------------------------------------------------------------------
+
+ADJUDICATION_PAGE_SIZE = 20
+
+
+def _adjudication_items(consensus_rows: list[Consensus]) -> list[dict[str, Any]]:
+    """Each (comment, topic) with every annotator's label and the gold label: two queries for the page."""
+    comment_ids = {row.comment_id for row in consensus_rows}
+    topic_ids = {row.topic_id for row in consensus_rows}
+    labels: dict[tuple[int, int], list[Annotation]] = defaultdict(list)
+    for label in (
+        Annotation.objects.filter(comment_id__in=comment_ids, topic_id__in=topic_ids)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    ):
+        labels[(label.comment_id, label.topic_id)].append(label)
+    gold = {
+        (row.comment_id, row.topic_id): row
+        for row in GoldLabel.objects.filter(comment_id__in=comment_ids, topic_id__in=topic_ids).select_related("set_by")
+    }
+    return [
+        {
+            "consensus": row,
+            "comment": row.comment,
+            "topic": row.topic,
+            "labels": labels[(row.comment_id, row.topic_id)],
+            "gold": gold.get((row.comment_id, row.topic_id)),
+        }
+        for row in consensus_rows
+    ]
+
+
+def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict[str, str]]:
+    """Items to adjudicate: unresolved by default, or any status; optionally one topic and one article."""
+    chosen = {
+        "status": params.get("status", "unresolved"),
+        "topic": params.get("topic", ""),
+        "article": params.get("article", ""),
+    }
+    rows = Consensus.objects.exclude(status=None).select_related(
+        "topic", "comment__author", "comment__article", "comment__parent__author"
+    )
+    if chosen["status"] != "any":
+        if chosen["status"] not in ConsensusStatus.values:
+            raise ValidationError({"status": f"unknown status {chosen['status']!r}"})
+        rows = rows.filter(status=chosen["status"])
+    if chosen["topic"]:
+        rows = rows.filter(topic__slug=chosen["topic"])
+    if chosen["article"]:
+        rows = rows.filter(comment__article_id=_int_or_none(chosen["article"]) or 0)
+    return rows.order_by("comment__article_id", "comment__thread_order", "topic__ordering"), chosen
+
+
+@login_required
+@require_GET
+@vary_on_htmx
+def adjudicate(request: HttpRequest) -> HttpResponse:
+    """The disagreement queue: every annotator's label, note and evidence side by side, and the gold form."""
+    user = authenticated_user(request)
+    if not actions.can_curate(user):
+        raise PermissionDenied("only curators adjudicate")
+    try:
+        rows, chosen = _adjudication_queryset(request.GET)
+    except ValidationError as invalid:
+        return HttpResponse(" ".join(invalid.messages), status=400, content_type="text/plain; charset=utf-8")
+    page = Paginator(rows, ADJUDICATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "annotations/adjudicate.html",
+        {
+            **workspace_context(request),
+            "page": page,
+            "items": _adjudication_items(list(page.object_list)),
+            "chosen": chosen,
+            "query": query.urlencode(),
+            "statuses": ConsensusStatus.choices,
+            "articles": Article.objects.order_by("source").only("id", "title"),
+        },
+    )
+
+
+@login_required
+@require_POST
+@vary_on_htmx
+def gold_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpResponse:
+    """Set or withdraw the gold label of one item; answers with the item re-rendered."""
+    user = authenticated_user(request)
+    comment, topic = _label_target(comment_id, topic_slug)
+    error, status = None, 200
+    try:
+        if request.POST.get("op") == "clear":
+            actions.clear_gold(actor=user, comment=comment, topic=topic)
+        else:
+            actions.set_gold(
+                actor=user,
+                comment=comment,
+                topic=topic,
+                stance=request.POST.get("stance"),
+                note=request.POST.get("note", ""),
+            )
+    except ValidationError as invalid:
+        error, status = " ".join(invalid.messages), 400
+    except GoldLabel.DoesNotExist as missing:
+        error, status = str(missing), 404
+    except PermissionDenied as denied:
+        error, status = str(denied), 403
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error:
+            messages.error(request, error)
+        return HttpResponseRedirect(f"{reverse('adjudicate')}?{request.POST.get('return', '')}")
+    row = (
+        Consensus.objects.select_related("topic", "comment__author", "comment__article", "comment__parent__author")
+        .filter(comment=comment, topic=topic)
+        .first()
+    )
+    if row is None:  # nobody labelled it yet: a gold label still makes an item
+        raise Http404("nothing to adjudicate here")
+    (item,) = _adjudication_items([row])
+    return render(
+        request,
+        "annotations/adjudicate.html#item",
+        {**workspace_context(request), "item": item, "error": error},
+        status=status,
+    )
+
+
+# --- dashboard ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Agreement, stance distributions, progress and a confusion matrix; an annotator sees their progress."""
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    if not context["sees_all"]:
+        return render(
+            request,
+            "annotations/dashboard.html",
+            {**context, "progress": quality.progress(User.objects.filter(pk=user.pk))},
+        )
+    topics: list[Topic] = context["topics"]
+    reports = [(topic, quality.agreement(topic)) for topic in topics]
+    distribution = quality.stance_distribution().get("all", {})
+    by_article = quality.stance_distribution(by_article=True)
+    articles = {article.pk: article for article in Article.objects.only("id", "title").order_by("source")}
+    progress_rows = quality.progress()
+
+    annotators = [row.username for row in sorted(progress_rows, key=lambda row: -row.labels)]
+    pair_topic = next((t for t in topics if t.slug == request.GET.get("topic")), topics[0] if topics else None)
+    first = request.GET.get("a") or (annotators[0] if annotators else "")
+    second = request.GET.get("b") or (annotators[1] if len(annotators) > 1 else "")
+    confusion = quality.pair_confusion(pair_topic, first, second) if pair_topic and first and second else None
+
+    return render(
+        request,
+        "annotations/dashboard.html",
+        {
+            **context,
+            "reports": reports,
+            "alpha_chart": charts.interval_chart(
+                [
+                    (f"{topic.name}{suffix}", summary.alpha, summary.interval)
+                    for topic, report in reports
+                    for suffix, summary in (
+                        ("", report.alpha),
+                        (" · about?", report.about_stage.alpha),
+                        (" · which stance?", report.stance_stage.alpha),
+                    )
+                ]
+            ),
+            "distribution_chart": charts.stacked_bars(
+                [(topic.name, distribution.get(topic.slug, {})) for topic in topics], quality.CATEGORIES
+            ),
+            "distribution": distribution,
+            "article_rows": [
+                (articles[int(article_id)], counts)
+                for article_id, counts in sorted(by_article.items(), key=lambda item: int(item[0]))
+                if int(article_id) in articles
+            ],
+            "categories": quality.CATEGORIES,
+            "progress": progress_rows,
+            "progress_chart": charts.stacked_bars(
+                [(row.username, {"done": row.comments_done}) for row in progress_rows],
+                ["done"],
+                scale=progress_rows[0].comments if progress_rows else None,
+            ),
+            "annotators": annotators,
+            "pair": {"topic": pair_topic, "a": first, "b": second},
+            "confusion": confusion,
+            "heatmap": charts.heatmap(confusion["matrix"]) if confusion else None,
+        },
     )

@@ -12,8 +12,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 
+from annotations.actions import set_stance
+from annotations.models import Annotation, Topic
+from annotations.topics import DEFAULT_TOPICS
 from debate.actions import import_document
-from debate.models import Article
+from debate.models import Article, Comment
 from debate.roles import Role
 
 SEEDS = Path(settings.BASE_DIR) / "fixtures" / "seeds"
@@ -30,6 +33,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "use `make test` or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/debate",
             returncode=2,
         )
+    # Django's default hasher takes about half a second per password, by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def import_seed(name: str) -> Article:
@@ -134,3 +139,28 @@ def api_as(live_server: Any, make_user: Callable[..., User]) -> Iterator[Callabl
     yield client
     for api in clients:
         api.close()
+
+
+@pytest.fixture
+def topics(db: None) -> dict[str, Topic]:
+    """The default topics, by slug.
+
+    The data migration creates them, but transactional tests flush the database afterwards, so every test
+    that needs them asks for this fixture rather than trusting the migration's rows to still be there.
+    """
+    created = {}
+    for values in DEFAULT_TOPICS:
+        topic, _ = Topic.objects.update_or_create(
+            slug=values["slug"], defaults={key: value for key, value in values.items() if key != "slug"}
+        )
+        created[topic.slug] = topic
+    return created
+
+
+def label(user: User, comment: Comment, topic: Topic, stance: str, **values: Any) -> Annotation:
+    """Set a label through the action, as the API would, for test set-up."""
+    return set_stance(actor=user, comment=comment, topic=topic, stance=stance, **values).annotation
+
+
+def comments_by_number(article: Article) -> dict[int, Comment]:
+    return {comment.number: comment for comment in Comment.objects.filter(article=article)}

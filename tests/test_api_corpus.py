@@ -204,10 +204,27 @@ def test_list_endpoints_run_a_constant_number_of_queries(
     client.force_login(make_user("researcher"))
     counts = []
     for page_size in (1, 10, 1000):
-        with django_assert_max_num_queries(8) as context:
+        # Session and user, count, page, reply links, own labels, consensus, gold, both-sides flags.
+        with django_assert_max_num_queries(11) as context:
             response = client.get(path, {"page_size": page_size})
         assert response.status_code == 200
         counts.append(len(context.captured_queries))
 
     assert len(set(counts)) == 1, counts
     assert Comment.objects.count() == 57
+
+
+def test_unknown_api_urls_answer_with_json(anonymous_api: Api) -> None:
+    response = anonymous_api.get("/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no API endpoint at /api/no-such-thing/"}
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(anonymous_api: Api) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = anonymous_api.post("/auth/token/", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON parse error - nested too deeply"

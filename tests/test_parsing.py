@@ -490,7 +490,13 @@ def generated_comments(draw: st.DrawFn) -> list[GeneratedComment]:
         authorless = position > 0 and number > numbers[position - 1] and draw(st.integers(0, 4)) == 0
         paragraphs = draw(st.lists(PARAGRAPH, min_size=1 if authorless else 0, max_size=3))
         if authorless:
-            opening = draw(st.text(LINE_CHARACTERS, min_size=1, max_size=30).filter(_tidy).filter(_not_a_says_line))
+            # After "N." spaces only separate, so an opening that starts with spaces cannot round-trip them.
+            opening = draw(
+                st.text(LINE_CHARACTERS, min_size=1, max_size=30)
+                .filter(_tidy)
+                .filter(_not_a_says_line)
+                .filter(lambda text: text == text.lstrip())
+            )
             comments.append(GeneratedComment(number, None, [[opening], *paragraphs]))
         else:
             comments.append(GeneratedComment(number, draw(NAME), paragraphs))

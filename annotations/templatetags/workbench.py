@@ -35,5 +35,14 @@ def stance_label(value: str | None) -> str:
 
 
 @register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """`mapping[key]` for dicts and sequences; None when absent."""
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@register.filter
 def percent(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0

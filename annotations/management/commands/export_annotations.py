@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class Command(BaseCommand):
                 file.writelines(lines)
             partial.replace(path)  # a reader never sees a half-written file
         except OSError as error:
-            partial.unlink(missing_ok=True)
+            # Cleaning up can fail for the same reason as writing (say, the parent is a file): not worth a traceback.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise CommandError(f"cannot write {out}: {error.strerror}") from None
         self.stdout.write(self.style.SUCCESS(f"Wrote {total} label(s) to {path}"))

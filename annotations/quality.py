@@ -1,0 +1,151 @@
+"""The database side of the quality measures: rows fetched for the pure modules `agreement` and `flow`.
+
+Every function here runs a fixed number of queries, whatever the size of the corpus.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+
+from annotations.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
+from annotations.flow import FlowSummary, summarise, takes_both_sides
+from annotations.models import Annotation, Consensus, Topic
+from debate.models import Article, Comment, ReplyLink
+
+# Categories of a consensus distribution: the four stances, and items whose annotators disagree.
+CATEGORIES = (*STANCES, "unresolved")
+
+
+def agreement(topic: Topic, *, article: Article | None = None) -> TopicReport:
+    """Every agreement measure for one topic (optionally one article), annotators named by username."""
+    labels = Annotation.objects.filter(topic=topic)
+    if article is not None:
+        labels = labels.filter(comment__article=article)
+    items: list[int] = []
+    annotators: list[str] = []
+    stances: list[str] = []
+    groups: dict[int, dict[str, Any]] = {}
+    rows = labels.values_list("comment_id", "annotator__username", "stance", "comment__article_id", "comment__depth")
+    for comment_id, username, stance, article_id, depth in rows.iterator(chunk_size=20_000):
+        items.append(comment_id)
+        annotators.append(username)
+        stances.append(stance)
+        if comment_id not in groups:
+            groups[comment_id] = {"article": article_id, "depth_bucket": depth_bucket(depth)}
+    return topic_report_from_arrays(items, annotators, stances, groups)
+
+
+def pair_confusion(topic: Topic, annotator_a: str, annotator_b: str) -> dict[str, Any]:
+    """How two annotators' labels on a topic cross: rows are a's labels, columns b's."""
+    rows = Annotation.objects.filter(topic=topic, annotator__username__in=[annotator_a, annotator_b]).values_list(
+        "comment_id", "annotator__username", "stance"
+    )
+    matrix = confusion_matrix(list(rows), annotator_a, annotator_b)
+    return {
+        "topic": topic.slug,
+        "annotator_a": annotator_a,
+        "annotator_b": annotator_b,
+        "labels": list(STANCES),
+        "matrix": matrix,
+        "overlap": sum(sum(row) for row in matrix),
+    }
+
+
+@dataclass(frozen=True)
+class AnnotatorProgress:
+    username: str
+    labels: int  # labels given, over all active topics
+    comments_done: int  # comments labelled on every active topic
+    comments: int  # comments in the corpus
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "annotator": self.username,
+            "labels": self.labels,
+            "comments_done": self.comments_done,
+            "comments": self.comments,
+            "share_done": self.comments_done / self.comments if self.comments else None,
+        }
+
+
+def progress(users: QuerySet[User] | None = None) -> list[AnnotatorProgress]:
+    """Labelling progress of each annotator (or of the given users)."""
+    active = list(Topic.objects.active().values_list("pk", flat=True))
+    total = Comment.objects.count()
+    labels = Annotation.objects.filter(topic_id__in=active)
+    if users is not None:
+        labels = labels.filter(annotator__in=users)
+    per_comment = (
+        labels.values("annotator__username", "comment_id")
+        .annotate(n=Count("pk"))
+        .values_list("annotator__username", "n")
+    )
+    done: Counter[str] = Counter()
+    given: Counter[str] = Counter()
+    for username, n in per_comment.iterator(chunk_size=20_000):
+        given[username] += n
+        done[username] += n >= len(active)
+    names = sorted(given) if users is None else sorted(users.values_list("username", flat=True))
+    return [AnnotatorProgress(name, given[name], done[name], total) for name in names]
+
+
+def stance_distribution(*, by_article: bool = False) -> dict[str, Any]:
+    """Consensus stances per topic (and per article): counts of favor, against, neutral, not_about and
+    unresolved items."""
+    rows = Consensus.objects.exclude(status=None).values("topic__slug", "stance")
+    if by_article:
+        rows = rows.values("comment__article_id", "topic__slug", "stance")
+    counted = rows.annotate(n=Count("pk")).order_by()
+    result: dict[Any, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(CATEGORIES, 0))
+    )
+    for row in counted:
+        key = row["comment__article_id"] if by_article else "all"
+        result[key][row["topic__slug"]][row["stance"] or "unresolved"] += row["n"]
+    return {str(key): {topic: dict(counts) for topic, counts in topics.items()} for key, topics in result.items()}
+
+
+def flow_summary(article: Article) -> dict[str, dict[str, Any]]:
+    """Per topic: consensus stance counts of the article's comments, and what their reply links do."""
+    stance_of: dict[tuple[int, int], str] = {}
+    for comment_id, topic_id, stance in (
+        Consensus.objects.filter(comment__article=article)
+        .exclude(stance=None)
+        .values_list("comment_id", "topic_id", "stance")
+    ):
+        stance_of[(comment_id, topic_id)] = stance
+    links = list(ReplyLink.objects.filter(source__article=article).values_list("source_id", "target_id"))
+    summaries: dict[str, FlowSummary] = {}
+    for topic in Topic.objects.active():
+        stances = [stance for (_, topic_id), stance in stance_of.items() if topic_id == topic.pk]
+        pairs = [
+            (stance_of[(target, topic.pk)], stance_of[(source, topic.pk)])
+            for source, target in links
+            if (source, topic.pk) in stance_of and (target, topic.pk) in stance_of
+        ]
+        summaries[topic.slug] = summarise(stances, pairs)
+    return {slug: summary.as_dict() for slug, summary in summaries.items()}
+
+
+def authors_taking_both_sides(article_ids: set[int]) -> dict[tuple[int, int], list[str]]:
+    """(article id, author id) -> topics on which that author's comments in that article have consensus
+    favor and against both."""
+    rows = (
+        Consensus.objects.filter(comment__article_id__in=article_ids, stance__in=["favor", "against"])
+        .exclude(comment__author=None)
+        .values_list("comment__article_id", "comment__author_id", "topic__slug", "stance")
+        .distinct()
+    )
+    stances: dict[tuple[int, int, str], set[str]] = defaultdict(set)
+    for article_id, author_id, topic, stance in rows:
+        stances[(article_id, author_id, topic)].add(stance)
+    flagged: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for (article_id, author_id, topic), seen in sorted(stances.items()):
+        if takes_both_sides(seen):
+            flagged[(article_id, author_id)].append(topic)
+    return dict(flagged)

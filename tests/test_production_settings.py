@@ -1,0 +1,126 @@
+"""The production switch (`DJANGO_PRODUCTION=true`, set by `make serve`): what it refuses and what it sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = "postgres://postgres@127.0.0.1:5432/debate"
+SECRET = "x7PqL2vN9sR4tY6wZ8bC1dF3gH5jK0mQ-uE_aI2oU4eY6rT8wQ1zX3cV5bN7mL9k"
+
+SHOW = """
+import json
+from debate import settings as s
+print(json.dumps({
+    "debug": s.DEBUG,
+    "cache": s.CACHES["default"]["BACKEND"],
+    "sessions": s.SESSION_ENGINE,
+    "conn_max_age": s.DATABASES["default"]["CONN_MAX_AGE"],
+    "health_checks": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "static": s.STORAGES["staticfiles"]["BACKEND"],
+    "static_root": s.STATIC_ROOT,
+    "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
+    "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False),
+}))
+"""
+
+
+def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "REDIS_"))}
+    environment.pop("DATABASE_URL", None)
+    environment.pop("CONN_MAX_AGE", None)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**environment, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def settings_with(**env: str) -> dict[str, object]:
+    result = run(SHOW, **env)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DJANGO_SECRET_KEY": SECRET}, "production needs DATABASE_URL pointing at PostgreSQL"),
+        (
+            {"DJANGO_SECRET_KEY": SECRET, "DATABASE_URL": "sqlite:///var/x.sqlite3"},
+            "production runs on PostgreSQL only",
+        ),
+        ({"DATABASE_URL": POSTGRES}, "production needs DJANGO_SECRET_KEY"),
+        ({"DATABASE_URL": POSTGRES, "DJANGO_SECRET_KEY": SECRET, "DJANGO_DEBUG": "true"}, "DJANGO_DEBUG must be off"),
+    ],
+)
+def test_production_refuses_to_start_without_what_it_needs(env: dict[str, str], message: str) -> None:
+    result = run(SHOW, DJANGO_PRODUCTION="true", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_keeps_no_state_in_the_process_and_reuses_connections() -> None:
+    production = settings_with(DJANGO_PRODUCTION="true", DATABASE_URL=POSTGRES, DJANGO_SECRET_KEY=SECRET)
+    assert production == {
+        "debug": False,
+        "cache": "django.core.cache.backends.db.DatabaseCache",
+        "sessions": "django.contrib.sessions.backends.db",
+        "conn_max_age": 600,
+        "health_checks": True,
+        "static": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        "static_root": str(ROOT / "var" / "static"),
+        "ssl_redirect": True,
+        "secure_cookies": True,
+    }
+    with_redis = settings_with(
+        DJANGO_PRODUCTION="true",
+        DATABASE_URL=POSTGRES,
+        DJANGO_SECRET_KEY=SECRET,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        CONN_MAX_AGE="60",
+    )
+    assert with_redis["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert with_redis["conn_max_age"] == 60
+    development = settings_with()
+    assert development["conn_max_age"] == 0 and development["static_root"] is None
+    assert development["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_deployment_checks_pass_with_production_settings() -> None:
+    result = run(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        DJANGO_PRODUCTION="true",
+        DATABASE_URL=POSTGRES,
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_SETTINGS_MODULE="debate.settings",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "make serve needs DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:///var/db.sqlite3"}, "make serve runs on PostgreSQL only"),
+        ({"DATABASE_URL": POSTGRES}, "make serve needs DJANGO_SECRET_KEY"),
+    ],
+)
+def test_make_serve_refuses_clearly(env: dict[str, str], message: str) -> None:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "serve"],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
