@@ -6,6 +6,7 @@ Every function here runs a fixed number of queries, whatever the size of the cor
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,8 +111,9 @@ def stance_distribution(*, by_article: bool = False) -> dict[str, Any]:
     return {str(key): {topic: dict(counts) for topic, counts in topics.items()} for key, topics in result.items()}
 
 
-def flow_summary(article: Article) -> dict[str, dict[str, Any]]:
-    """Per topic: consensus stance counts of the article's comments, and what their reply links do."""
+def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dict[str, dict[str, Any]]:
+    """Per topic (the active ones unless given): consensus stance counts of the article's comments, and what
+    their reply links do."""
     stance_of: dict[tuple[int, int], str] = {}
     for comment_id, topic_id, stance in (
         Consensus.objects.filter(comment__article=article)
@@ -121,7 +123,7 @@ def flow_summary(article: Article) -> dict[str, dict[str, Any]]:
         stance_of[(comment_id, topic_id)] = stance
     links = list(ReplyLink.objects.filter(source__article=article).values_list("source_id", "target_id"))
     summaries: dict[str, FlowSummary] = {}
-    for topic in Topic.objects.active():
+    for topic in Topic.objects.active() if topics is None else topics:
         stances = [stance for (_, topic_id), stance in stance_of.items() if topic_id == topic.pk]
         pairs = [
             (stance_of[(target, topic.pk)], stance_of[(source, topic.pk)])

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotations import actions, charts, quality
-from annotations.filters import CommentFilter, unfinished_by
+from annotations.filters import RELATION_CHOICES, THREAD_MIX_CHOICES, CommentFilter, unfinished_by
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
 from annotations.querysets import sees_all_labels, with_labels_for
 from debate.errors import DomainError
@@ -69,9 +69,15 @@ def panel_rows(
 
 
 def decorate(comments: list[Comment], topics: list[Topic], user: User) -> None:
-    """Attach what the comment template needs, so that rendering runs no query."""
+    """Attach what the comment template needs, so that rendering runs no query (one for the whole page to
+    flag authors who take both sides, for those who may see consensus)."""
     active = sum(1 for topic in topics if topic.is_active)
+    names = {topic.slug: topic.name for topic in topics}
+    flags = quality.authors_taking_both_sides({c.article_id for c in comments}) if sees_all_labels(user) else {}
     for comment in comments:
+        comment.both_sides = [  # type: ignore[attr-defined]
+            names.get(slug, slug) for slug in flags.get((comment.article_id, comment.author_id or 0), [])
+        ]
         comment.panel_rows = panel_rows(comment, topics, user)  # type: ignore[attr-defined]
         done = sum(1 for label in getattr(comment, "my_labels", []) if label.topic.is_active)
         comment.is_complete = active > 0 and done >= active  # type: ignore[attr-defined]
@@ -146,7 +152,15 @@ def thread(request: HttpRequest, article_id: int) -> HttpResponse:
         with_labels_for(Comment.objects.filter(article=article).with_thread(), user).order_by("thread_order")
     )
     decorate(comments, context["topics"], user)
-    return render(request, "annotations/thread.html", {**context, "article": article, "comments": comments})
+    summary = None
+    if context["sees_all"]:
+        flows = quality.flow_summary(article, context["topics"])
+        summary = [(topic, flows.get(topic.slug)) for topic in context["topics"]]
+    return render(
+        request,
+        "annotations/thread.html",
+        {**context, "article": article, "comments": comments, "summary": summary, "stance_values": Stance.values},
+    )
 
 
 # --- writes --------------------------------------------------------------------------------------------
@@ -397,6 +411,8 @@ def browse(request: HttpRequest) -> HttpResponse:
             "annotators": annotators,
             "statuses": ConsensusStatus.choices,
             "stances": Stance.choices,
+            "relations": RELATION_CHOICES,
+            "thread_mixes": THREAD_MIX_CHOICES,
         },
         status=200 if filterset.is_valid() else 400,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -40,7 +42,9 @@ def test_thread_view_runs_the_same_queries_for_36_and_21_comments(
     client = client_for(viewer)
     counts = {}
     for name in (CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA):
-        with django_assert_max_num_queries(12) as context:
+        # Session, user and roles, article, topics, comments with their reply links, own labels, consensus and
+        # gold; for curators and researchers also the both-sides flags and the stance summary's two queries.
+        with django_assert_max_num_queries(13) as context:
             response = client.get(f"/articles/{seeds[name].pk}/")
         assert response.status_code == 200
         counts[name] = len(context.captured_queries)
@@ -278,3 +282,59 @@ def test_curator_changes_a_parent_through_the_page(
     assert kathy.parent is not None
     assert kathy.parent.number == 5
     assert "comes after #6" in later.content.decode()
+
+
+def test_browse_offers_the_stance_flow_filters_and_flags_authors_on_both_sides(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    article = seeds[STRIKES_IN_RUSSIA]
+    annotator = make_user("annotator")
+    for number, stance in {5: "favor", 8: "against", 7: "favor", 9: "favor"}.items():
+        set_stance(
+            actor=annotator,
+            comment=Comment.objects.get(article=article, number=number),
+            topic=topics["strikes-in-russia"],
+            stance=stance,
+        )
+    client = client_for(make_user("researcher"))
+
+    opposing = client.get("/browse/", {"topic": "strikes-in-russia", "relation": "opposes"}, headers=HTMX)
+    both = client.get("/browse/", {"topic": "strikes-in-russia", "both_sides": "true"}, headers=HTMX)
+    page = client.get("/browse/")
+
+    eight = Comment.objects.get(article=article, number=8)
+    nine = Comment.objects.get(article=article, number=9)
+    assert f'data-comment-id="{eight.pk}"' in opposing.content.decode()
+    assert "1</strong> comment." in opposing.content.decode()
+    assert both.content.decode().count("both sides on Strikes into Russia") == 2
+    assert f'data-comment-id="{nine.pk}"' in both.content.decode()
+    for field in ('name="relation"', 'name="thread_mix"', 'name="both_sides"'):
+        assert field in page.content.decode()
+
+
+def test_annotators_get_neither_flow_filters_nor_the_stance_summary(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    client = client_for(make_user("annotator"))
+
+    browse = client.get("/browse/").content.decode()
+    thread = client.get(f"/articles/{cluster_article.pk}/").content.decode()
+
+    assert 'name="relation"' not in browse
+    assert "Stance summary" not in thread
+
+
+def test_thread_page_shows_curators_the_stance_summary(
+    cluster_article: Article, topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    comments = {c.number: c for c in Comment.objects.filter(article=cluster_article)}
+    for number, stance in {1: "favor", 3: "against", 2: "against"}.items():
+        set_stance(actor=annotator, comment=comments[number], topic=topics["cluster-munitions"], stance=stance)
+
+    html = client_for(make_user("curator")).get(f"/articles/{cluster_article.pk}/").content.decode()
+
+    assert "Stance summary" in html
+    # #3 answers #1 (favor -> against) and #2 (against -> against): one opposing link of two.
+    row = html[html.index('<th scope="row">Cluster munitions</th>') :].split("</tr>")[0]
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["1", "2", "0", "0", "1", "1", "0", "50%"]

@@ -427,3 +427,48 @@ def test_screenshots_of_the_four_pages(
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, f"{name} scrolls sideways"
         shot = screenshot(page, f"{name}-{width}")
         assert shot.stat().st_size > 10_000
+
+
+def test_tab_walks_the_topics_of_the_current_comment_and_then_leaves(
+    open_as: Callable[..., Page], make_user, topics: dict[str, Topic], seeds: dict[str, Article]
+) -> None:
+    article = seeds[STRIKES_IN_RUSSIA]
+    first = comment(article, 1)
+    page = open_as(make_user("annotator"))
+    page.goto(f"/articles/{article.pk}/#c{first.pk}")
+    current_topic = page.locator(f"#c{first.pk} .topic-row.is-current-topic")
+
+    expect(current_topic).to_have_attribute("data-topic", "cluster-munitions")
+    page.keyboard.press("Tab")
+    expect(current_topic).to_have_attribute("data-topic", "strikes-in-russia")
+    page.keyboard.press("Tab")
+    expect(current_topic).to_have_attribute("data-topic", "trainers-in-ukraine")
+    page.keyboard.press("Shift+Tab")
+    expect(current_topic).to_have_attribute("data-topic", "strikes-in-russia")
+    page.keyboard.press("2")
+    expect(stance_button(page, first, "strikes-in-russia", "against")).to_have_attribute("aria-pressed", "true")
+
+
+def test_guidelines_open_from_the_panel_rendered_from_markdown(
+    open_as: Callable[..., Page], make_user, topics: dict[str, Topic], seeds: dict[str, Article]
+) -> None:
+    topic = topics["trainers-in-ukraine"]
+    topic.guidelines = "Read the **whole** comment.\n\n- favor: *for* it\n\n<script>window.__guide = 1</script>"
+    topic.save()
+    article = seeds[STRIKES_IN_RUSSIA]
+    page = open_as(make_user("annotator"))
+    page.goto(f"/articles/{article.pk}/")
+
+    page.locator(f"#c{comment(article, 1).pk} [data-guidelines='trainers-in-ukraine']").click()
+    dialog = page.locator("#guidelines-trainers-in-ukraine")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("strong")).to_have_text("whole")
+    expect(dialog.locator("li em")).to_have_text("for")
+    expect(dialog).to_contain_text("Western military trainers should be deployed inside Ukraine")
+    assert page.evaluate("window.__guide") is None
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("t")
+    page.keyboard.press("t")
+    page.keyboard.press("g")  # the current topic's guidelines, from the keyboard
+    expect(dialog).to_be_visible()
