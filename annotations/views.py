@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -228,30 +228,40 @@ def label_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpR
     current = Annotation.objects.filter(comment=comment, topic=topic, annotator=user).first()
     version = _int_or_none(request.POST.get("version"))
     if_match = frozenset({version}) if version is not None else None
-    error: str | None = None
-    status = 200
-    try:
+
+    def change() -> None:
         values = _label_change(request.POST, comment, current)
         if values is None:
             if current is not None:
                 actions.clear_stance(actor=user, comment=comment, topic=topic, if_match=if_match)
         else:
             actions.set_stance(actor=user, comment=comment, topic=topic, if_match=if_match, **values)
-    except ValidationError as invalid:
-        error = "; ".join(f"{field}: {' '.join(messages_)}" for field, messages_ in invalid.message_dict.items())
-        status = 400
-    except DomainError as refused:
-        error = str(refused)
-        status = refused.status_code
-    except PermissionDenied as denied:
-        error = str(denied) or "your role cannot write labels"
-        status = 403
+
+    error, status = _attempt(change)
 
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, f"#{comment.number}, {topic.name}: {error}")
         return HttpResponseRedirect(f"{reverse('thread', args=[comment.article_id])}#c{comment.pk}")
     return render_panel(request, comment.pk, {topic.slug: error} if error else None, status=status)
+
+
+def _attempt(write: Callable[[], object]) -> tuple[str | None, int]:
+    """Run a write; a refusal becomes a one-line message and the status the API would answer with."""
+    try:
+        write()
+    except ValidationError as invalid:
+        fields = getattr(invalid, "error_dict", None)
+        if fields is None:
+            return " ".join(invalid.messages), 400
+        return "; ".join(f"{field}: {' '.join(invalid.message_dict[field])}" for field in fields), 400
+    except DomainError as refused:
+        return str(refused), refused.status_code
+    except ObjectDoesNotExist as missing:
+        return str(missing), 404
+    except PermissionDenied as denied:
+        return str(denied) or "your role cannot do this", 403
+    return None, 200
 
 
 def render_panel(
@@ -508,24 +518,15 @@ def gold_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpRe
     """Set or withdraw the gold label of one item; answers with the item re-rendered."""
     user = authenticated_user(request)
     comment, topic = _label_target(comment_id, topic_slug)
-    error, status = None, 200
-    try:
+
+    def change() -> None:
         if request.POST.get("op") == "clear":
             actions.clear_gold(actor=user, comment=comment, topic=topic)
         else:
-            actions.set_gold(
-                actor=user,
-                comment=comment,
-                topic=topic,
-                stance=request.POST.get("stance"),
-                note=request.POST.get("note", ""),
-            )
-    except ValidationError as invalid:
-        error, status = " ".join(invalid.messages), 400
-    except GoldLabel.DoesNotExist as missing:
-        error, status = str(missing), 404
-    except PermissionDenied as denied:
-        error, status = str(denied), 403
+            stance, note = request.POST.get("stance"), request.POST.get("note", "")
+            actions.set_gold(actor=user, comment=comment, topic=topic, stance=stance, note=note)
+
+    error, status = _attempt(change)
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, error)
