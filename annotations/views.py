@@ -18,8 +18,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -33,6 +35,17 @@ from debate.roles import authenticated_user
 
 STANCE_KEYS = {stance: str(number) for number, stance in enumerate(Stance.values, start=1)}
 BROWSE_PAGE_SIZE = 25
+THREAD_CHUNK = 50  # comments rendered per request; the rest of a long thread loads as the reader scrolls
+
+
+def _stance_buttons(topic: Topic, pressed: str | None) -> SafeString:
+    """A topic row's four stance buttons with `pressed` marked. The same for every comment, so rendered once
+    per request and state: one at a time, they were most of a long thread's rendering time."""
+    buttons = [
+        {"value": value, "label": label, "key": STANCE_KEYS[value], "pressed": str(value == pressed).lower()}
+        for value, label in Stance.choices
+    ]
+    return mark_safe(render_to_string("annotations/_stance_buttons.html", {"buttons": buttons, "slug": topic.slug}))
 
 
 def vary_on_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -52,33 +65,67 @@ def vary_on_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 
 def panel_rows(
-    comment: Comment, topics: list[Topic], user: User, error: dict[str, str] | None = None
+    comment: Comment,
+    topics: list[Topic],
+    user: User,
+    error: dict[str, str] | None = None,
+    buttons: dict[tuple[int, str | None], SafeString] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per topic: the user's label (from the `my_labels` prefetch), consensus if visible, any error."""
+    """One row per topic: the user's label (from the `my_labels` prefetch), consensus if visible, any error.
+
+    `buttons` caches the rendered stance buttons across the comments of a page."""
     mine = {label.topic_id: label for label in getattr(comment, "my_labels", [])}
     consensus = {row.topic_id: row for row in getattr(comment, "consensus_rows", [])}
-    return [
-        {
-            "topic": topic,
-            "label": mine.get(topic.pk),
-            "consensus": consensus.get(topic.pk),
-            "error": (error or {}).get(topic.slug),
-        }
-        for topic in topics
-    ]
+    buttons = {} if buttons is None else buttons
+    rows = []
+    for topic in topics:
+        label = mine.get(topic.pk)
+        pressed = label.stance if label else None
+        if (topic.pk, pressed) not in buttons:
+            buttons[(topic.pk, pressed)] = _stance_buttons(topic, pressed)
+        rows.append(
+            {
+                "topic": topic,
+                "label": label,
+                "buttons": buttons[(topic.pk, pressed)],
+                "consensus": consensus.get(topic.pk),
+                "error": (error or {}).get(topic.slug),
+            }
+        )
+    return rows
 
 
-def decorate(comments: list[Comment], topics: list[Topic], user: User) -> None:
+def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window_start: int | None = None) -> None:
     """Attach what the comment template needs, so that rendering runs no query (one for the whole page to
-    flag authors who take both sides, for those who may see consensus)."""
+    flag authors who take both sides, for those who may see consensus).
+
+    `window_start` is the thread order of the first comment on the page: links to comments from there on stay
+    in the page; links to earlier ones (or all, without a window) open the thread at them."""
     active = sum(1 for topic in topics if topic.is_active)
     names = {topic.slug: topic.name for topic in topics}
     flags = quality.authors_taking_both_sides({c.article_id for c in comments}) if sees_all_labels(user) else {}
+    threads: dict[int, str] = {}
+    buttons: dict[tuple[int, str | None], SafeString] = {}
+
+    def href(target: Comment) -> str:
+        if window_start is not None and target.thread_order >= window_start:
+            return f"#c{target.pk}"
+        if target.article_id not in threads:
+            threads[target.article_id] = reverse("thread", args=[target.article_id])
+        return f"{threads[target.article_id]}?at={target.pk}#c{target.pk}"
+
     for comment in comments:
         comment.both_sides = [  # type: ignore[attr-defined]
             names.get(slug, slug) for slug in flags.get((comment.article_id, comment.author_id or 0), [])
         ]
-        comment.panel_rows = panel_rows(comment, topics, user)  # type: ignore[attr-defined]
+        comment.panel_rows = panel_rows(comment, topics, user, buttons=buttons)  # type: ignore[attr-defined]
+        comment.label_url = reverse("label-write", args=[comment.pk])  # type: ignore[attr-defined]
+        comment.parent_href = href(comment.parent) if comment.parent else ""  # type: ignore[attr-defined]
+        comment.also_answers = [  # type: ignore[attr-defined]
+            (link.target.number, href(link.target))
+            for link in comment.reply_links.all()
+            if link.target_id != comment.parent_id
+        ]
         done = sum(1 for label in getattr(comment, "my_labels", []) if label.topic.is_active)
         comment.is_complete = active > 0 and done >= active  # type: ignore[attr-defined]
 
@@ -141,17 +188,55 @@ def article_list(request: HttpRequest) -> HttpResponse:
     return render(request, "annotations/article_list.html", {**context, "articles": articles})
 
 
+def _chunk(request: HttpRequest, article: Article, start: int, window_start: int) -> dict[str, Any]:
+    """The comments of one chunk of a thread, in thread order, and where the next chunk starts."""
+    user = authenticated_user(request)
+    context = workspace_context(request)
+    comments = list(
+        with_labels_for(
+            Comment.objects.filter(
+                article=article, thread_order__gte=start, thread_order__lt=start + THREAD_CHUNK
+            ).with_thread(),
+            user,
+        ).order_by("thread_order")
+    )
+    decorate(comments, context["topics"], user, window_start=window_start)
+    following = start + THREAD_CHUNK
+    # Thread orders run from 0 to the number of comments - 1, so the count says whether a chunk follows.
+    more = following < getattr(article, "comment_count", 0)
+    return {
+        **context,
+        "article": article,
+        "comments": comments,
+        "window_start": window_start,
+        "next_start": following if more else None,
+    }
+
+
+def _threads() -> QuerySet[Article]:
+    return Article.objects.select_related("author").annotate(comment_count=Count("comments"))
+
+
+def _window_start(request: HttpRequest, article: Article) -> int:
+    """Where a page of the thread starts: at the chunk holding comment `at`, at thread position `from`, or at
+    the beginning."""
+    at = _int_or_none(request.GET.get("at"))
+    if at is not None:
+        order = Comment.objects.filter(pk=at, article=article).values_list("thread_order", flat=True).first()
+        if order is not None:
+            return order // THREAD_CHUNK * THREAD_CHUNK
+    start = _int_or_none(request.GET.get("from")) or 0
+    return max(start, 0) // THREAD_CHUNK * THREAD_CHUNK
+
+
 @login_required
 @require_GET
 def thread(request: HttpRequest, article_id: int) -> HttpResponse:
-    """An article and its comments as a reply tree, each with its annotation panel."""
-    user = authenticated_user(request)
-    article = get_object_or_404(Article.objects.select_related("author"), pk=article_id)
-    context = workspace_context(request)
-    comments = list(
-        with_labels_for(Comment.objects.filter(article=article).with_thread(), user).order_by("thread_order")
-    )
-    decorate(comments, context["topics"], user)
+    """An article and its comments as a reply tree, each with its annotation panel. Long threads come in
+    chunks: the next one loads when the reader reaches it (or follows a link, without JavaScript)."""
+    article = get_object_or_404(_threads(), pk=article_id)
+    start = _window_start(request, article)
+    context = _chunk(request, article, start, window_start=start)
     summary = None
     if context["sees_all"]:
         flows = quality.flow_summary(article, context["topics"])
@@ -159,8 +244,24 @@ def thread(request: HttpRequest, article_id: int) -> HttpResponse:
     return render(
         request,
         "annotations/thread.html",
-        {**context, "article": article, "comments": comments, "summary": summary, "stance_values": Stance.values},
+        {
+            **context,
+            "summary": summary,
+            "stance_values": Stance.values,
+            "previous_start": max(start - THREAD_CHUNK, 0) if start else None,
+        },
     )
+
+
+@login_required
+@require_GET
+@vary_on_htmx
+def thread_chunk(request: HttpRequest, article_id: int) -> HttpResponse:
+    """The next comments of a thread, for the page to append."""
+    article = get_object_or_404(_threads(), pk=article_id)
+    start = max(_int_or_none(request.GET.get("from")) or 0, 0)
+    window_start = max(_int_or_none(request.GET.get("start")) or 0, 0)
+    return render(request, "annotations/thread.html#chunk", _chunk(request, article, start, window_start))
 
 
 # --- writes --------------------------------------------------------------------------------------------
@@ -183,9 +284,10 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _label_change(post: QueryDict, comment: Comment, current: Annotation | None) -> dict[str, Any] | None:
+def _label_change(
+    operation: str, argument: str, post: QueryDict, topic: Topic, comment: Comment, current: Annotation | None
+) -> dict[str, Any] | None:
     """The label after the requested change, or None to remove it. Values come from the current label."""
-    operation = post.get("op", "stance")
     values: dict[str, Any] = {
         "stance": current.stance if current else None,
         "unsure": current.unsure if current else False,
@@ -195,42 +297,51 @@ def _label_change(post: QueryDict, comment: Comment, current: Annotation | None)
     }
     if operation == "clear":
         return None
-    if operation == "stance":
-        values["stance"] = post.get("stance")
+    if operation in Stance.values:
+        values["stance"] = operation
     elif operation == "unsure":
         values["unsure"] = not values["unsure"]
     elif operation == "note":
-        values["note"] = post.get("note", "")
-    elif operation == "add_evidence":
+        values["note"] = post.get(f"note-{topic.slug}", "")
+    elif operation == "evidence":
         start, end = _int_or_none(post.get("start")), _int_or_none(post.get("end"))
         if start is None or end is None:
             raise ValidationError({"evidence": "select some text of the comment first"})
         # The browser sends offsets only; the span's text is the body's own, by construction.
         values["evidence"].append({"start": start, "end": end, "text": comment.body[start:end]})
-    elif operation == "remove_evidence":
-        index = _int_or_none(post.get("index"))
+    elif operation == "remove":
+        index = _int_or_none(argument)
         if index is not None and 0 <= index < len(values["evidence"]):
             del values["evidence"][index]
     else:
-        raise ValidationError({"op": f"unknown operation {operation!r}"})
+        known = "a stance, unsure, note, evidence, remove or clear"
+        raise ValidationError({"do": f"unknown action {operation!r}; expected {known}"})
     if values["stance"] is None:
-        raise ValidationError({"stance": "choose a stance first"})
+        raise ValidationError({"stance": f"choose a stance first; one of {', '.join(Stance.values)}"})
     return values
 
 
 @login_required
 @require_POST
 @vary_on_htmx
-def label_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpResponse:
-    """Change the user's label on one topic; answers with the comment's re-rendered panel."""
+def label_write(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """Change the user's label on one topic of a comment; answers with the comment's re-rendered panel.
+
+    The panel is one form; the button pressed says what to do as `topic:action[:argument]`, where the action
+    is a stance, `unsure`, `note`, `evidence`, `remove` (with the evidence's index) or `clear`."""
     user = authenticated_user(request)
-    comment, topic = _label_target(comment_id, topic_slug)
+    comment = get_object_or_404(Comment.objects.select_related("article"), pk=comment_id)
+    slug, _, rest = request.POST.get("do", "").partition(":")
+    operation, _, argument = rest.partition(":")
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        raise Http404(f"unknown topic {slug!r}")
     current = Annotation.objects.filter(comment=comment, topic=topic, annotator=user).first()
-    version = _int_or_none(request.POST.get("version"))
+    version = _int_or_none(request.POST.get(f"version-{topic.slug}"))
     if_match = frozenset({version}) if version is not None else None
 
     def change() -> None:
-        values = _label_change(request.POST, comment, current)
+        values = _label_change(operation, argument, request.POST, topic, comment, current)
         if values is None:
             if current is not None:
                 actions.clear_stance(actor=user, comment=comment, topic=topic, if_match=if_match)
@@ -242,7 +353,7 @@ def label_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpR
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, f"#{comment.number}, {topic.name}: {error}")
-        return HttpResponseRedirect(f"{reverse('thread', args=[comment.article_id])}#c{comment.pk}")
+        return HttpResponseRedirect(f"{reverse('thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}")
     return render_panel(request, comment.pk, {topic.slug: error} if error else None, status=status)
 
 
@@ -294,7 +405,7 @@ def parent_write(request: HttpRequest, comment_id: int) -> HttpResponse:
         messages.error(request, " ".join(invalid.messages))
     except PermissionDenied as denied:
         messages.error(request, str(denied))
-    target = f"{reverse('thread', args=[comment.article_id])}#c{comment.pk}"
+    target = f"{reverse('thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRedirect(target)
     return HttpResponseRedirect(target)

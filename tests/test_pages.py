@@ -85,7 +85,7 @@ def test_htmx_label_write_answers_with_the_panel_alone(
     comment = Comment.objects.get(article=cluster_article, number=5)
 
     response = client_for(annotator).post(
-        f"/comments/{comment.pk}/labels/strikes-in-russia/", {"op": "stance", "stance": "against"}, headers=HTMX
+        f"/comments/{comment.pk}/labels/", {"do": "strikes-in-russia:against"}, headers=HTMX
     )
 
     assert response.status_code == 200
@@ -104,11 +104,11 @@ def test_plain_form_post_redirects_back_to_the_comment(
     comment = Comment.objects.get(article=cluster_article, number=5)
 
     response = client_for(make_user("annotator")).post(
-        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}
+        f"/comments/{comment.pk}/labels/", {"do": "cluster-munitions:favor"}
     )
 
     assert response.status_code == 302
-    assert response["Location"] == f"/articles/{cluster_article.pk}/#c{comment.pk}"
+    assert response["Location"] == f"/articles/{cluster_article.pk}/?at={comment.pk}#c{comment.pk}"
 
 
 def test_htmx_writes_need_the_csrf_token(cluster_article: Article, topics: dict[str, Topic], make_user) -> None:
@@ -118,9 +118,9 @@ def test_htmx_writes_need_the_csrf_token(cluster_article: Article, topics: dict[
     page = client.get(f"/articles/{cluster_article.pk}/")
     token = page.cookies["csrftoken"].value
 
-    refused = client.post(f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers=HTMX)
+    refused = client.post(f"/comments/{comment.pk}/labels/", {"do": "cluster-munitions:favor"}, headers=HTMX)
     accepted = client.post(
-        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers={**HTMX, "X-CSRFToken": token}
+        f"/comments/{comment.pk}/labels/", {"do": "cluster-munitions:favor"}, headers={**HTMX, "X-CSRFToken": token}
     )
 
     assert refused.status_code == 403
@@ -139,29 +139,28 @@ def test_stale_panel_write_is_refused_inline_and_shows_the_current_label(
     set_stance(actor=annotator, comment=comment, topic=topic, stance="against")  # version 2, from tab B
 
     response = client_for(annotator).post(
-        f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "neutral", "version": "1"}, headers=HTMX
+        f"/comments/{comment.pk}/labels/",
+        {"do": "cluster-munitions:neutral", "version-cluster-munitions": "1"},
+        headers=HTMX,
     )
 
     assert response.status_code == 412
     html = response.content.decode()
     assert "the label changed since you read it: the current version is 2" in html
-    assert (
-        'value="against" class="stance stance--against" data-stance-key="2"\n                aria-pressed="true"'
-        in html
-    )
+    pressed = 'value="cluster-munitions:against" class="stance stance--against" data-stance-key="2" aria-pressed="true"'
+    assert pressed in html
     assert Annotation.objects.get(annotator=annotator, comment=comment).stance == "against"
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
+        ({"do": "cluster-munitions:maybe"}, "do: unknown action &#x27;maybe&#x27;; expected a stance, unsure"),
         (
-            {"stance": "maybe"},
-            "stance: &#x27;maybe&#x27; is not a stance; choose one of favor, against, neutral, not_about",
+            {"do": "cluster-munitions:unsure"},
+            "stance: choose a stance first; one of favor, against, neutral, not_about",
         ),
-        ({"op": "unsure"}, "stance: choose a stance first"),
-        ({"op": "add_evidence", "start": "", "end": ""}, "select some text of the comment first"),
-        ({"op": "bogus"}, "op: unknown operation &#x27;bogus&#x27;"),
+        ({"do": "cluster-munitions:evidence", "start": "", "end": ""}, "select some text of the comment first"),
     ],
 )
 def test_invalid_panel_writes_show_the_error_inline(
@@ -169,9 +168,7 @@ def test_invalid_panel_writes_show_the_error_inline(
 ) -> None:
     comment = Comment.objects.get(article=cluster_article, number=5)
 
-    response = client_for(make_user("annotator")).post(
-        f"/comments/{comment.pk}/labels/cluster-munitions/", data, headers=HTMX
-    )
+    response = client_for(make_user("annotator")).post(f"/comments/{comment.pk}/labels/", data, headers=HTMX)
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -188,8 +185,13 @@ def test_evidence_offsets_from_the_page_become_spans_of_the_body(
     start = comment.body.index("their choice")
 
     response = client_for(annotator).post(
-        f"/comments/{comment.pk}/labels/cluster-munitions/",
-        {"op": "add_evidence", "start": start, "end": start + len("their choice"), "version": "1"},
+        f"/comments/{comment.pk}/labels/",
+        {
+            "do": "cluster-munitions:evidence",
+            "start": start,
+            "end": start + len("their choice"),
+            "version-cluster-munitions": "1",
+        },
         headers=HTMX,
     )
 
@@ -206,7 +208,7 @@ def test_researchers_get_no_buttons_and_their_writes_are_refused(
     comment = Comment.objects.get(article=cluster_article, number=5)
 
     page = client.get(f"/articles/{cluster_article.pk}/")
-    refused = client.post(f"/comments/{comment.pk}/labels/cluster-munitions/", {"stance": "favor"}, headers=HTMX)
+    refused = client.post(f"/comments/{comment.pk}/labels/", {"do": "cluster-munitions:favor"}, headers=HTMX)
 
     assert b"stance-form" not in page.content
     assert refused.status_code == 403
@@ -218,7 +220,7 @@ def test_unknown_topic_in_a_panel_write_is_404(cluster_article: Article, topics:
     comment = Comment.objects.get(article=cluster_article, number=5)
 
     response = client_for(make_user("annotator")).post(
-        f"/comments/{comment.pk}/labels/nope/", {"stance": "favor"}, headers=HTMX
+        f"/comments/{comment.pk}/labels/", {"do": "nope:favor"}, headers=HTMX
     )
 
     assert response.status_code == 404

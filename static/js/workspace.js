@@ -217,11 +217,11 @@
     if (span) state.selection = span;
   });
 
-  function attachEvidence(form) {
+  function attachEvidence(form, button) {
     const span = state.selection;
     const comment = form.closest("[data-comment]");
     if (!span || span.comment !== comment) {
-      flash(form, "Select some text of this comment first.");
+      flash(button, "Select some text of this comment first.");
       return false;
     }
     form.querySelector("input[name=start]").value = String(span.start);
@@ -243,12 +243,13 @@
     note.textContent = message;
   }
 
-  // Evidence forms are filled from the remembered selection just before they are sent (by click or by `e`).
+  // The evidence button sends the remembered selection's offsets, filled in just before the panel's form goes
+  // (by click or by `e`); without a selection in this comment it sends nothing.
   document.addEventListener(
     "submit",
     (event) => {
-      const form = event.target;
-      if (form.matches && form.matches(".evidence-form") && !attachEvidence(form)) {
+      const button = event.submitter;
+      if (button && button.matches("[data-evidence-button]") && !attachEvidence(event.target, button)) {
         event.preventDefault();
         event.stopImmediatePropagation();
       }

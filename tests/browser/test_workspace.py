@@ -131,17 +131,15 @@ def test_shortcuts_do_not_fire_while_typing_a_note(
 
     row = page.locator(f"#c{target.pk} [data-topic='cluster-munitions']")
     row.locator("details.note summary").click()
-    note = row.locator("textarea[name=note]")
+    note = row.locator("textarea")
     note.click()
     page.keyboard.type("j 2 k t 4 n u ?")
     expect(note).to_have_value("j 2 k t 4 n u ?")
     expect(page.locator("#help")).to_be_hidden()
-    with page.expect_response(lambda response: "/labels/cluster-munitions/" in response.url) as saved:
+    with page.expect_response(lambda response: f"/comments/{target.pk}/labels/" in response.url) as saved:
         row.get_by_role("button", name="Save note").click()
     assert saved.value.status == 200
-    expect(page.locator(f"#c{target.pk} [data-topic='cluster-munitions'] textarea[name=note]")).to_have_value(
-        "j 2 k t 4 n u ?"
-    )
+    expect(page.locator(f"#c{target.pk} [data-topic='cluster-munitions'] textarea")).to_have_value("j 2 k t 4 n u ?")
 
     label = Annotation.objects.get(annotator=annotator, comment=target)
     assert label.stance == "favor"
@@ -302,7 +300,9 @@ def test_browse_filters_by_consensus_stance_without_reloading_and_keeps_filters_
     expect(page.locator("#f-status")).to_have_value("unanimous")
     first = page.locator(".result-where a").first
     first.click()
-    expect(page).to_have_url(f"{page.url.split('/articles/')[0]}/articles/{article.pk}/#c{comment(article, 1).pk}")
+    first_id = comment(article, 1).pk
+    expect(page).to_have_url(f"{page.url.split('/articles/')[0]}/articles/{article.pk}/?at={first_id}#c{first_id}")
+    expect(page.locator(f"#c{first_id}")).to_have_class(re.compile(r"\bis-current\b"))
 
 
 def test_thread_reads_and_labels_with_javascript_off(
@@ -472,3 +472,28 @@ def test_guidelines_open_from_the_panel_rendered_from_markdown(
     page.keyboard.press("t")
     page.keyboard.press("g")  # the current topic's guidelines, from the keyboard
     expect(dialog).to_be_visible()
+
+
+def test_a_long_thread_loads_its_next_chunks_as_the_reader_goes(
+    open_as: Callable[..., Page], make_user, topics: dict[str, Topic]
+) -> None:
+    from annotations.views import THREAD_CHUNK
+    from tests.test_thread_chunks import COMMENTS, long_thread
+
+    article = long_thread()
+    page = open_as(make_user("annotator"))
+    page.goto(f"/articles/{article.pk}/")
+    expect(page.locator("[data-comment]")).to_have_count(THREAD_CHUNK)
+
+    for _ in range(THREAD_CHUNK):  # walk to the end of the first chunk with the keyboard
+        page.keyboard.press("j")
+    expect(page.locator("[data-comment]")).to_have_count(2 * THREAD_CHUNK)
+    page.keyboard.press("j")
+    current = page.locator(".comment.is-current")
+    expect(current).to_have_attribute("id", f"c{Comment.objects.get(article=article, number=THREAD_CHUNK + 1).pk}")
+    page.keyboard.press("1")
+    expect(current.locator("[data-topic='cluster-munitions'] .stance--favor")).to_have_attribute("aria-pressed", "true")
+
+    page.mouse.wheel(0, 200_000)
+    expect(page.locator("[data-comment]")).to_have_count(COMMENTS)
+    expect(page.locator(".thread-more")).to_have_count(0)
