@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from annotations import actions, quality
 from annotations.datasets import annotation_export_rows, comment_export_records, export_filename
-from annotations.export import ANNOTATION_COLUMNS, csv_lines, jsonl_lines
+from annotations.export import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
 from annotations.filters import AnnotationFilter, ChangeEventFilter, CommentFilter
 from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
 from annotations.quality import authors_taking_both_sides
@@ -114,8 +114,7 @@ def label_context(request: Request, comments: Comment | Iterable[Comment]) -> di
     both sides of a topic in the records' articles (one query for the whole page)."""
     context: dict[str, Any] = {"request": request}
     if sees_all_labels(request.user):
-        articles = {comments.article_id} if isinstance(comments, Comment) else {c.article_id for c in comments}
-        context["both_sides"] = authors_taking_both_sides(articles)
+        context["both_sides"] = authors_taking_both_sides([comments] if isinstance(comments, Comment) else comments)
     return context
 
 
@@ -260,7 +259,7 @@ class _ExportView(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     def stream(self, lines: Iterator[str], filename: str, content_type: str) -> StreamingHttpResponse:
-        response = StreamingHttpResponse(lines, content_type=content_type)
+        response = StreamingHttpResponse(in_blocks(lines), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 

@@ -134,11 +134,18 @@ def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dic
     return {slug: summary.as_dict() for slug, summary in summaries.items()}
 
 
-def authors_taking_both_sides(article_ids: set[int]) -> dict[tuple[int, int], list[str]]:
+def authors_taking_both_sides(comments: Iterable[Comment]) -> dict[tuple[int, int], list[str]]:
     """(article id, author id) -> topics on which that author's comments in that article have consensus
-    favor and against both."""
+    favor and against both; for the authors and articles of `comments` only."""
+    pairs = {(comment.article_id, comment.author_id) for comment in comments if comment.author_id}
+    if not pairs:
+        return {}
     rows = (
-        Consensus.objects.filter(comment__article_id__in=article_ids, stance__in=["favor", "against"])
+        Consensus.objects.filter(
+            comment__article_id__in={article for article, _ in pairs},
+            comment__author_id__in={author for _, author in pairs},
+            stance__in=["favor", "against"],
+        )
         .exclude(comment__author=None)
         .values_list("comment__article_id", "comment__author_id", "topic__slug", "stance")
         .distinct()

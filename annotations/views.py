@@ -103,7 +103,7 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
     in the page; links to earlier ones (or all, without a window) open the thread at them."""
     active = sum(1 for topic in topics if topic.is_active)
     names = {topic.slug: topic.name for topic in topics}
-    flags = quality.authors_taking_both_sides({c.article_id for c in comments}) if sees_all_labels(user) else {}
+    flags = quality.authors_taking_both_sides(comments) if sees_all_labels(user) else {}
     threads: dict[int, str] = {}
     buttons: dict[tuple[int, str | None], SafeString] = {}
 
