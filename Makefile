@@ -16,11 +16,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 
-.PHONY: help install install-dev run test lint typecheck check-postgres browser clean
+.PHONY: help install install-dev run serve bench test lint typecheck check-postgres browser clean
 
 help:
 	@echo "make run    install, migrate, import the seed documents, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, then lint, type-check and run the whole suite on PostgreSQL"
+	@echo "make serve  production server: gunicorn + whitenoise on PostgreSQL (needs DATABASE_URL, DJANGO_SECRET_KEY)"
+	@echo "make bench  the benchmark suite on PostgreSQL; writes bench/results/ and bench/RESULTS.md"
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +41,26 @@ run: install
 	$(PY) manage.py import_debate fixtures/seeds
 	$(PY) manage.py add_user admin --role admin --exists-ok
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production: refuses to start without PostgreSQL and a real secret key, checks the deployment settings,
+# migrates, creates the cache table and collects static files, then hands the process over to gunicorn.
+serve: export DJANGO_PRODUCTION := true
+serve: export HOST := $(HOST)
+serve: export PORT := $(PORT)
+serve: install
+	@case "$${DATABASE_URL:-}" in \
+	  postgres://*|postgresql://*|pgsql://*) ;; \
+	  "") echo "make serve needs DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/debate" >&2; exit 2 ;; \
+	  *) echo "make serve runs on PostgreSQL only; DATABASE_URL=$${DATABASE_URL%%://*}://... is not" >&2; exit 2 ;; \
+	esac
+	@test -n "$${DJANGO_SECRET_KEY:-}" || { echo "make serve needs DJANGO_SECRET_KEY (e.g. $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
+	$(PY) scripts/prepare_serve.py
+	exec $(VENV)/bin/gunicorn debate.wsgi:application --config python:debate.gunicorn_config
+
+# Benchmarks on a database of their own (BENCH_DATABASE_URL), against `make serve`; about ten minutes.
+bench: install-dev
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) scripts/check_postgres.py
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Headless Chromium for the browser tests: Debian's package, installed when missing.
 browser:

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import CharField, F, FilteredRelation, Func, Q, QuerySet
 from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
@@ -38,7 +39,7 @@ _ANNOTATION_PATHS = {
     "evidence": "evidence",
     "created_at": "created_at",
     "updated_at": "updated_at",
-    "gold": "gold_stance",
+    "gold": "item_gold__stance",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 
@@ -57,12 +58,54 @@ def _filtered(filterset_class: Any, request: HttpRequest, queryset: QuerySet[Any
 
 def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any]]:
     """Long-format rows, ordered by article, comment number, topic and annotator."""
-    gold = GoldLabel.objects.filter(comment_id=OuterRef("comment_id"), topic_id=OuterRef("topic_id"))
-    rows = annotations.annotate(gold_stance=Subquery(gold.values("stance")[:1])).order_by(
+    # A join on the item's gold label (at most one: unique per comment and topic), not a subquery per row:
+    # PostgreSQL hashes the gold labels once instead of probing them a million times.
+    gold = FilteredRelation("comment__gold_labels", condition=Q(comment__gold_labels__topic=F("topic")))
+    ordered = annotations.annotate(item_gold=gold).order_by(
         "comment__article_id", "comment__number", "topic__ordering", "topic__slug", "annotator__username"
-    ).values_list(*_ANNOTATION_PATHS.values())
-    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+    )
+    if connection.vendor != "postgresql":
+        for row in ordered.values_list(*_ANNOTATION_PATHS.values()).iterator(chunk_size=CHUNK_SIZE):
+            yield dict(zip(ANNOTATION_COLUMNS, row, strict=True))
+        return
+    # Timestamps as the text the export writes anyway, made by PostgreSQL: no datetime object per value.
+    paths = {**_ANNOTATION_PATHS, "created_at": "created_iso", "updated_at": "updated_iso"}
+    rows = ordered.annotate(created_iso=_IsoFormat("created_at"), updated_iso=_IsoFormat("updated_at"))
+    for row in _binary_rows(rows.values_list(*paths.values())):
         yield dict(zip(ANNOTATION_COLUMNS, row, strict=True))
+
+
+class _IsoFormat(Func):
+    """A timestamp as Python's `datetime.isoformat()` writes it in UTC: microseconds only when not zero."""
+
+    output_field = CharField()
+    template = (
+        "CASE WHEN date_trunc('second', %(expressions)s) = %(expressions)s "
+        """THEN to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') """
+        """ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
+    )
+
+
+def _binary_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a values_list queryset through a binary server-side cursor, as the ORM's iterator would
+    give them (the queryset must need no converter beyond psycopg's: JSON arrives parsed, timestamps aware).
+
+    In binary, PostgreSQL sends numbers and timestamps as stored and psycopg decodes them in C: for a million
+    rows, a third less time than parsing their text, which is most of an export's time.
+    """
+    sql, params = rows.query.sql_with_params()
+    # In a transaction of its own, the cursor streams rows as they are fetched; a holdable cursor (what the
+    # ORM's iterator uses outside a transaction) would first copy the whole result aside on the server.
+    with transaction.atomic():
+        raw = connection.connection
+        assert raw is not None
+        with (
+            connection.wrap_database_errors,
+            raw.cursor(name=f"export_{id(rows):x}", binary=True, withhold=False) as cursor,
+        ):
+            cursor.itersize = CHUNK_SIZE
+            cursor.execute(sql, params)
+            yield from cursor
 
 
 def annotation_export_rows(*, request: HttpRequest) -> Iterator[dict[str, Any]]:

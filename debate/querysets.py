@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Count, F, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
@@ -22,14 +22,17 @@ class ArticleQuerySet(models.QuerySet["Article", Any]):
 class CommentQuerySet(models.QuerySet["Comment", Any]):
     def with_thread(self) -> CommentQuerySet:
         """Author, parent number and author, and every reply link: what a thread needs to render."""
-        from debate.models import ReplyLink
+        from debate.models import Article, ReplyLink
 
+        # A subquery rather than a join on the article: the join would stay in every COUNT(*) of a filtered
+        # list, making PostgreSQL scan all comments to count a page's worth of matches.
+        wrote_article = Exists(Article.objects.filter(pk=OuterRef("article_id"), author_id=OuterRef("author_id")))
         return (
             self.select_related("author", "parent__author")
             .prefetch_related(
                 Prefetch("reply_links", queryset=ReplyLink.objects.select_related("target").order_by("position"))
             )
-            .annotate(is_article_author=Q(author_id__isnull=False) & Q(author_id=F("article__author_id")))
+            .annotate(is_article_author=wrote_article)
         )
 
     def in_thread_order(self) -> CommentQuerySet:

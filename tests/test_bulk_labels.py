@@ -159,7 +159,8 @@ def test_bad_values_are_refused_and_nothing_is_written(
     good = LabelRow(comment.pk, topics["cluster-munitions"].pk, annotators[0].pk, "favor")
     with pytest.raises(ValidationError, match=error):
         import_labels(labels=[good, LabelRow(comment.pk, topics["strikes-in-russia"].pk, annotators[0].pk, **values)])
-    assert not Annotation.objects.exists() and not ChangeEvent.objects.exists()
+    assert not Annotation.objects.exists()
+    assert not ChangeEvent.objects.exists()
 
 
 def test_roles_and_closed_topics_are_checked(

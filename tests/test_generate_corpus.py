@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 from collections import Counter
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -29,7 +33,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
     assert generate_document(seed=4, number=0, comments=80).text != first.text
     assert generate_document(seed=3, number=1, comments=80).text != first.text
     # Document n does not depend on how many documents the corpus has.
-    assert [doc.text for doc in generate_corpus(seed=3, articles=2, comments_per_article=80)][0] == (
+    assert next(doc.text for doc in generate_corpus(seed=3, articles=2, comments_per_article=80)) == (
         next(generate_corpus(seed=3, articles=5, comments_per_article=80)).text
     )
 
@@ -38,8 +42,11 @@ def test_documents_parse_as_the_seed_format_with_every_comment_intact() -> None:
     document = generate_document(seed=1, number=0, comments=300)
     parsed = parse_document(decode_document(document.data))
     assert document.source.endswith(".txt")
-    assert parsed.title and parsed.body and parsed.author == document.article_author
-    assert parsed.tags and "" not in parsed.tags
+    assert parsed.title
+    assert parsed.body
+    assert parsed.author == document.article_author
+    assert parsed.tags
+    assert "" not in parsed.tags
     assert [(c.number, c.author, c.body) for c in parsed.comments] == [
         (c.number, c.author, c.body) for c in document.comments
     ]
@@ -52,13 +59,15 @@ def test_shape_authors_recur_replies_mention_and_quote_lengths_like_the_seeds() 
     assert per_author.most_common(1)[0][1] >= 40  # regulars
     assert sum(1 for count in per_author.values() if count > 1) >= len(per_author) / 3
     assert any(not name.isascii() for name in per_author)  # non-Latin names too
-    assert any(ch in name for name in per_author for ch in ".'-") and any(ch.isdigit() for n in per_author for ch in n)
+    assert any(ch in name for name in per_author for ch in ".'-")
+    assert any(ch.isdigit() for n in per_author for ch in n)
 
     replies = [comment for comment in comments if comment.parent is not None]
     assert 0.35 <= len(replies) / len(comments) <= 0.6
     markers = [c for c in replies if c.marker]
     quotes = [c for c in replies if c.quote]
-    assert len(markers) > len(replies) / 2 and len(quotes) > len(replies) / 10
+    assert len(markers) > len(replies) / 2
+    assert len(quotes) > len(replies) / 10
     for comment in markers:
         assert f"@{comments[comment.parent].author}:" in comment.body  # type: ignore[index]
     assert any(comment.quotes_article for comment in comments)
@@ -70,7 +79,8 @@ def test_shape_authors_recur_replies_mention_and_quote_lengths_like_the_seeds() 
 
     median = statistics.median(len(comment.body) for comment in comments)
     assert SEEDS_MEDIAN_LENGTH * 0.7 <= median <= SEEDS_MEDIAN_LENGTH * 1.4
-    assert min(len(c.body) for c in comments) < 60 and max(len(c.body) for c in comments) > 2_000
+    assert min(len(c.body) for c in comments) < 60
+    assert max(len(c.body) for c in comments) > 2_000
 
 
 def test_thread_reconstruction_finds_every_intended_parent() -> None:
@@ -189,3 +199,31 @@ def test_out_writes_the_documents_for_import_debate(tmp_path: Path) -> None:
     # The generated labels then go on the imported documents, which are unchanged.
     generate("--articles=2", "--comments-per-article=30", "--seed=4", "--annotators=1", "--topics=cluster-munitions")
     assert Annotation.objects.count() == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_debate_with_several_jobs_imports_every_file_in_order(tmp_path: Path) -> None:
+    """In a process of its own, as from the shell: the test process runs threads, where the command would
+    not fork."""
+    generate("--articles=3", "--comments-per-article=25", "--seed=6", f"--out={tmp_path}")
+    (tmp_path / "broken.txt").write_bytes(b"\xff\xfe not text")
+    database = settings.DATABASES["default"]
+    url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_debate", "--jobs=2", str(tmp_path)],
+        cwd=settings.BASE_DIR,
+        env={**environment, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "broken.txt: not UTF-8 text" in result.stderr
+    assert "1 path(s) failed; 3 created" in result.stderr
+    names = sorted(path.name for path in tmp_path.iterdir() if path.name != "broken.txt")
+    assert [line.split()[1].rstrip(":") for line in result.stdout.splitlines()] == names
+    assert Comment.objects.count() == 75
+    assert set(Article.objects.values_list("source", flat=True)) == set(names)

@@ -27,6 +27,7 @@ print(json.dumps({
     "static_root": s.STATIC_ROOT,
     "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
     "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False),
+    "prepared_after": s.DATABASES["default"].get("OPTIONS", {}).get("prepare_threshold"),
 }))
 """
 
@@ -76,6 +77,7 @@ def test_production_keeps_no_state_in_the_process_and_reuses_connections() -> No
         "static_root": str(ROOT / "var" / "static"),
         "ssl_redirect": True,
         "secure_cookies": True,
+        "prepared_after": 5,
     }
     with_redis = settings_with(
         DJANGO_PRODUCTION="true",
@@ -87,8 +89,10 @@ def test_production_keeps_no_state_in_the_process_and_reuses_connections() -> No
     assert with_redis["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert with_redis["conn_max_age"] == 60
     development = settings_with()
-    assert development["conn_max_age"] == 0 and development["static_root"] is None
+    assert development["conn_max_age"] == 0
+    assert development["static_root"] is None
     assert development["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert development["prepared_after"] is None
 
 
 def test_deployment_checks_pass_with_production_settings() -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
 
-from debate.actions import ImportRefused, import_document
+from debate.actions import ImportRefused, ImportResult, import_document
 from debate.parsing import SeedFormatError
 
 
@@ -16,22 +21,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, help="Files or folders of .txt files.")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Import this many files at once, in separate processes (each file is still one transaction).",
+        )
 
-    def handle(self, *args: Any, paths: list[Path], **options: Any) -> None:
+    def handle(self, *args: Any, paths: list[Path], jobs: int = 1, **options: Any) -> None:
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1")
         files, failures = _expand(paths)
         for problem in failures:
             self.stderr.write(f"  failed     {problem}")
         counts: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0}
-        for file in files:
-            try:
-                result = import_document(source=file.name, data=file.read_bytes())
-            except (SeedFormatError, ImportRefused) as error:
-                failures.append(f"{file}: {error}")
-                self.stderr.write(f"  failed     {file}: {error}")
-                continue
-            except OSError as error:
-                failures.append(f"{file}: cannot read ({error.strerror})")
-                self.stderr.write(f"  failed     {file}: cannot read ({error.strerror})")
+        for file, result in zip(files, _import_all(files, jobs), strict=True):
+            if isinstance(result, str):
+                failures.append(f"{file}: {result}")
+                self.stderr.write(f"  failed     {file}: {result}")
                 continue
             counts[result.status] += 1
             ignored = f", {result.ignored_lines} line(s) of page chrome ignored" if result.ignored_lines else ""
@@ -43,6 +50,31 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{len(failures)} path(s) failed; {summary}")
         self.stdout.write(self.style.SUCCESS(f"Imported {len(files)} file(s): {summary}"))
+
+
+def _import_file(file: Path) -> ImportResult | str:
+    """The file's import result, or why it failed, in one line."""
+    try:
+        return import_document(source=file.name, data=file.read_bytes())
+    except (SeedFormatError, ImportRefused) as error:
+        return str(error)
+    except OSError as error:
+        return f"cannot read ({error.strerror})"
+
+
+def _import_all(files: list[Path], jobs: int) -> Iterator[ImportResult | str]:
+    """Results in file order. With several jobs, parsing and thread reconstruction (most of the work, and
+    pure Python) run on several cores; the database serialises only what must be serialised."""
+    # One at a time inside a caller's transaction, whose data other processes could not see, and in a process
+    # that runs other threads (a test server, a browser driver): forking it could copy a lock some thread holds.
+    if jobs == 1 or len(files) < 2 or connection.in_atomic_block or threading.active_count() > 1:
+        yield from map(_import_file, files)
+        return
+    # Forked children must not share the parent's database connection; each opens its own.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=context) as pool:
+        yield from pool.map(_import_file, files)
 
 
 def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:

@@ -1,0 +1,1034 @@
+"""The benchmark suite: `make bench`, or `python -m bench.run [--only 1a,4b] [--smoke]`.
+
+It builds a corpus on a PostgreSQL database of its own (BENCH_DATABASE_URL, by default
+postgres://postgres@127.0.0.1:5432/debate_bench_suite, dropped and created afresh), starts the production
+server with `make serve` (gunicorn, WEB_CONCURRENCY=2) on a free port of 127.0.0.1, and measures the
+eight items of the scaling issue against their targets. Results go to bench/results/ as JSON and a
+markdown table; a full run also copies the table to bench/RESULTS.md. All traffic stays on 127.0.0.1, and
+every loop is bounded in requests and time.
+
+The sizes are those of the issue; `--smoke` shrinks them to seconds (the test suite runs that, so the
+code cannot rot; it asserts no timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.client import KeepAliveClient, Server
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/debate_bench_suite"
+TOPIC = "cluster-munitions"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    seed: int = 1
+    big_document: int = 5_000  # comments in the one-document import, also the 5,000 labelled comments
+    big_document_annotators: int = 3  # they label it on every topic
+    corpus_articles: int = 100
+    corpus_comments: int = 1_000  # per article: 100,000 comments, also the 1,000-comment thread page
+    corpus_annotators: int = 10  # on one topic: 1,000,000 annotations
+    small_thread: int = 100  # a smaller thread page, to show that its query count is the same
+    puts: int = 1_000
+    writers: int = 16
+    write_seconds: float = 60.0
+    write_items: int = 1_500  # (comment, topic) items the concurrent writers share
+    import_repeats: int = 3
+    page_repeats: int = 5
+    workers: int = 2
+    import_jobs: int = 2
+    # Commands in this process (call_command) rather than as `manage.py` subprocesses: saves Django's start-up
+    # per command for the smoke run; the full run times the real commands.
+    in_process: bool = False
+
+
+SMOKE = Sizes(
+    big_document=60,
+    big_document_annotators=2,
+    corpus_articles=3,
+    corpus_comments=40,
+    corpus_annotators=3,
+    small_thread=10,
+    puts=12,
+    writers=3,
+    write_seconds=1.5,
+    write_items=20,
+    import_repeats=1,
+    page_repeats=2,
+    import_jobs=1,
+    in_process=True,
+)
+
+
+@dataclass
+class Result:
+    id: str
+    name: str
+    value: str  # the headline figure, as shown in the table
+    target: str
+    met: bool | None  # None: no target, or not measurable here
+    command: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants, from /proc."""
+    found = [pid]
+    for index in range(10_000):
+        if index >= len(found):
+            break
+        try:
+            children = Path(f"/proc/{found[index]}/task/{found[index]}/children").read_text().split()
+        except OSError:
+            continue
+        found.extend(int(child) for child in children)
+    return found
+
+
+def status_kb(pid: int, name: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class ServerProcess:
+    """`make serve` in a process group of its own, so that stopping it stops gunicorn and its workers."""
+
+    def __init__(self, database_url: str, workers: int, workdir: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_PRODUCTION": "true",
+            "DJANGO_DEBUG": "false",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(workers),
+            "DJANGO_STATIC_ROOT": str(workdir / "static"),
+            "LOG_LEVEL": "INFO",  # gunicorn then logs each worker it replaces, which the report counts
+        }
+        # Set by in-process browser tests around this run; never in a deployment (check --deploy refuses it).
+        self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        self.log = (workdir / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.url = Server(self.port)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.close()
+                tail = Path(self.log.name).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"make serve exited with {self.process.returncode}:\n{tail}")
+            try:
+                if self.url.get("/api/health/").status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError("the server did not answer within 180 s")
+
+    def master(self) -> int:
+        """Gunicorn's arbiter: the process whose children are the workers (make's child)."""
+        tree = process_tree(self.process.pid)
+        for pid in tree:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"gunicorn" in command:
+                return pid
+        raise RuntimeError("no gunicorn process under make serve")
+
+    def pids(self) -> list[int]:
+        return process_tree(self.master())
+
+    def workers(self) -> list[int]:
+        return self.pids()[1:]
+
+    def memory(self) -> dict[str, Any]:
+        pids = self.pids()
+        return {
+            "processes": len(pids),
+            "rss_mb": round(sum(status_kb(pid, "VmRSS") for pid in pids) / 1024, 1),
+            "pss_mb": round(sum(pss_kb(pid) for pid in pids) / 1024, 1),
+            "peak_rss_mb": round(sum(status_kb(pid, "VmHWM") for pid in pids) / 1024, 1),
+            "per_process_rss_mb": [round(status_kb(pid, "VmRSS") / 1024, 1) for pid in pids],
+        }
+
+    def log_count(self, text: str) -> int:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace").count(text)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+@contextmanager
+def sampling(pids: Callable[[], list[int]], interval: float = 0.02) -> Iterator[dict[str, int]]:
+    """Sample the worker processes' resident memory while the block runs: the peak per process and summed."""
+    peaks: dict[str, int] = {"sum_kb": 0, "max_process_kb": 0, "samples": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            values = [status_kb(pid, "VmRSS") for pid in pids()]
+            peaks["sum_kb"] = max(peaks["sum_kb"], sum(values))
+            peaks["max_process_kb"] = max([peaks["max_process_kb"], *values])
+            peaks["samples"] += 1
+            done.wait(interval)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        done.set()
+        thread.join()
+
+
+def run_in_own_loop(main: Callable[[], Any]) -> Any:
+    """asyncio.run(main()) on a thread of its own: the caller may already run an event loop (the test suite's
+    browser tests leave one), and asyncio.run refuses to nest."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class Bench:
+    def __init__(self, sizes: Sizes, database_url: str, workdir: Path) -> None:
+        self.sizes = sizes
+        self.database_url = database_url
+        self.workdir = workdir
+        self.results: list[Result] = []
+        self.server: ServerProcess | None = None
+        self.done: set[str] = set()
+        self.env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_PRODUCTION": "false"}
+        self.env.pop("DJANGO_SECRET_KEY", None)
+        self.setup_seconds: dict[str, float] = {}
+
+    # --- set-up --------------------------------------------------------------------------------------
+
+    def manage(self, *arguments: str) -> None:
+        if self.sizes.in_process:
+            from io import StringIO
+
+            from django.core.management import call_command
+
+            call_command(*arguments, stdout=StringIO(), stderr=StringIO())
+            return
+        subprocess.run(
+            [PYTHON, "manage.py", *arguments], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
+        )
+
+    def settle(self) -> None:
+        """VACUUM ANALYZE after a bulk load: what autovacuum does within a minute or so of it. Measured right
+        after a load, the planner would still believe the tables empty (and pick plans for empty tables)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
+
+    def once(self, name: str) -> bool:
+        if name in self.done:
+            return False
+        self.done.add(name)
+        return True
+
+    def http(self, token: str | None = None) -> Server:
+        assert self.server is not None
+        return Server(self.server.port, token)
+
+    def start_server(self) -> None:
+        if self.server is None:
+            self.server = ServerProcess(self.database_url, self.sizes.workers, self.workdir)
+
+    def token(self, username: str, role: str) -> str:
+        from rest_framework.authtoken.models import Token
+
+        from annotations.management.commands.generate_corpus import ensure_user
+        from debate.roles import Role
+
+        user = ensure_user(username, Role(role))
+        return Token.objects.get_or_create(user=user)[0].key
+
+    def big_document(self) -> Path:
+        from debate.synthetic import generate_document
+
+        document = generate_document(seed=self.sizes.seed, number=0, comments=self.sizes.big_document)
+        path = self.workdir / "big" / document.source
+        if self.once("big-document-file"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(document.data)
+        return path
+
+    def corpus_folder(self) -> Path:
+        folder = self.workdir / "corpus"
+        if self.once("corpus-files"):
+            s = self.sizes
+            self.manage(
+                "generate_corpus",
+                f"--articles={s.corpus_articles}",
+                f"--comments-per-article={s.corpus_comments}",
+                f"--seed={s.seed}",
+                f"--out={folder}",
+            )
+        return folder
+
+    def ensure_big_document(self) -> None:
+        if self.once("big-document-imported"):
+            self.manage("import_debate", str(self.big_document()))
+            self.settle()
+
+    def ensure_corpus(self) -> None:
+        if self.once("corpus-imported"):
+            self.manage("import_debate", f"--jobs={self.sizes.import_jobs}", str(self.corpus_folder()))
+            self.settle()
+
+    def ensure_big_document_labels(self) -> None:
+        if self.once("big-document-labels"):
+            self.ensure_big_document()
+            s = self.sizes
+            self.manage(
+                "generate_corpus",
+                "--articles=1",
+                f"--comments-per-article={s.big_document}",
+                f"--annotators={s.big_document_annotators}",
+                f"--seed={s.seed}",
+                "--agreement=0.7",
+            )
+            self.settle()
+
+    def ensure_corpus_labels(self) -> None:
+        if self.once("corpus-labels"):
+            self.ensure_corpus()
+            s = self.sizes
+            started = time.perf_counter()
+            self.manage(
+                "generate_corpus",
+                f"--articles={s.corpus_articles}",
+                f"--comments-per-article={s.corpus_comments}",
+                f"--annotators={s.corpus_annotators}",
+                f"--topics={TOPIC}",
+                f"--seed={s.seed}",
+                "--agreement=0.7",
+            )
+            self.setup_seconds["1,000,000 labels (generate_corpus)"] = round(time.perf_counter() - started, 1)
+            self.settle()
+
+    def article_id(self, source: str) -> int:
+        from debate.models import Article
+
+        return Article.objects.get(source=source).pk
+
+    def corpus_source(self, number: int) -> str:
+        from debate.synthetic import source_name
+
+        return source_name(self.sizes.seed, number, self.sizes.corpus_comments)
+
+    # --- 1. import ---------------------------------------------------------------------------------------
+
+    def bench_import_document(self) -> None:
+        from debate.actions import import_document
+        from debate.models import Article
+
+        self.start_server()
+        path = self.big_document()
+        data = path.read_bytes()
+        api = self.http(self.token("bench-researcher", "researcher"))
+        # In-process first (the import action alone, without interpreter start-up), on throw-away copies.
+        in_process = []
+        for repeat in range(self.sizes.import_repeats):
+            source = f"bench-copy-{repeat}-{path.name}"
+            started = time.perf_counter()
+            import_document(source=source, data=data)
+            in_process.append(time.perf_counter() - started)
+            Article.objects.filter(source=source).delete()
+        # The command, from its start until the API lists the article with all its comments.
+        command = [PYTHON, "manage.py", "import_debate", str(path)]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
+        queryable = None
+        exited = None
+        deadline = started + 600
+        while time.perf_counter() < deadline:
+            if exited is None and process.poll() is not None:
+                exited = time.perf_counter() - started
+            listing = api.get("/api/articles/", page_size=1000).json()["results"]
+            if any(a["source"] == path.name and a["comment_count"] == self.sizes.big_document for a in listing):
+                queryable = time.perf_counter() - started
+                break
+            time.sleep(0.005)
+        process.wait(timeout=600)
+        if process.returncode != 0:
+            raise RuntimeError(f"import_debate failed with {process.returncode}")
+        exited = exited if exited is not None else time.perf_counter() - started
+        self.done.add("big-document-imported")
+        self.settle()
+        assert queryable is not None, "the imported article never showed in the API"
+        self.results.append(
+            Result(
+                "1a",
+                f"Import {self.sizes.big_document:,} comments (one document): command start → queryable via API",
+                f"{queryable:.2f} s (import itself {statistics.median(in_process):.2f} s)",
+                "≤ 0.25 s",
+                queryable <= 0.25,
+                f"python manage.py import_debate {path.name}",
+                {
+                    "queryable_s": round(queryable, 3),
+                    "command_exit_s": round(exited, 3),
+                    "import_document_s": [round(value, 3) for value in in_process],
+                },
+            )
+        )
+
+    def bench_import_corpus(self) -> None:
+        self.start_server()
+        folder = self.corpus_folder()
+        api = self.http(self.token("bench-researcher", "researcher"))
+        started = time.perf_counter()
+        self.manage("import_debate", f"--jobs={self.sizes.import_jobs}", str(folder))
+        elapsed = time.perf_counter() - started
+        self.done.add("corpus-imported")
+        self.settle()
+        listing = api.get("/api/articles/", page_size=1000).json()["results"]
+        names = {self.corpus_source(number) for number in range(self.sizes.corpus_articles)}
+        comments = sum(article["comment_count"] for article in listing if article["source"] in names)
+        total = self.sizes.corpus_articles * self.sizes.corpus_comments
+        assert comments == total, (comments, total)
+        self.results.append(
+            Result(
+                "1b",
+                f"Import {total:,} comments over {self.sizes.corpus_articles} documents: command start → done",
+                f"{elapsed:.1f} s",
+                "≤ 20 s",
+                elapsed <= 20,
+                f"python manage.py import_debate --jobs={self.sizes.import_jobs} FOLDER",
+                {"seconds": round(elapsed, 2), "comments": comments},
+            )
+        )
+
+    # --- 2. sequential writes ----------------------------------------------------------------------------
+
+    def bench_sequential_writes(self) -> None:
+        from debate.models import Comment
+
+        self.start_server()
+        self.ensure_corpus_labels()
+        api = self.http(self.token("bench-writer", "annotator"))
+        comments = list(
+            Comment.objects.filter(
+                article__source__startswith=f"synthetic-s{self.sizes.seed}-c{self.sizes.corpus_comments}-"
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[: self.sizes.puts]
+        )
+        rng = random.Random(self.sizes.seed)
+        latencies = []
+        statuses: dict[int, int] = {}
+        for comment in comments:
+            reply = api.request(
+                "PUT", f"/api/comments/{comment}/annotations/{TOPIC}/", body={"stance": rng.choice(STANCES)}
+            )
+            statuses[reply.status] = statuses.get(reply.status, 0) + 1
+            latencies.append(reply.seconds)
+        p50, p95, p99 = (percentile(latencies, share) for share in (0.5, 0.95, 0.99))
+        errors = sum(count for code, count in statuses.items() if code not in (200, 201))
+        self.results.append(
+            Result(
+                "2",
+                f"{len(comments):,} sequential PUTs, new TCP connection each (labels of 10-annotator items)",
+                f"p50 {ms(p50)} / p95 {ms(p95)} / p99 {ms(p99)} ms, {errors} errors",
+                "p95 ≤ 5 ms",
+                p95 <= 0.005 and errors == 0,
+                "python -m bench.run --only 2",
+                {
+                    "p50_ms": ms(p50),
+                    "p95_ms": ms(p95),
+                    "p99_ms": ms(p99),
+                    "max_ms": ms(max(latencies)),
+                    "statuses": statuses,
+                },
+            )
+        )
+
+    # --- 3. concurrent writes ----------------------------------------------------------------------------
+
+    def bench_concurrent_writes(self) -> None:
+        from django.contrib.auth.models import User
+
+        from annotations.consensus import compute_consensus
+        from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
+        from debate.models import Comment
+
+        self.start_server()
+        self.ensure_big_document_labels()
+        s = self.sizes
+        topics = list(Topic.objects.active().values_list("slug", flat=True))
+        comment_ids = list(
+            Comment.objects.filter(article_id=self.article_id(self.big_document().name))
+            .order_by("number")
+            .values_list("pk", flat=True)[: max(1, s.write_items // len(topics))]
+        )
+        items = [(comment, topic) for comment in comment_ids for topic in topics]
+        names = [f"bench-annotator-{number + 1:02d}" for number in range(s.writers)]
+        tokens = [self.token(name, "annotator") for name in names]
+        assert self.server is not None
+        port = self.server.port
+        acknowledged: dict[tuple[str, int, str], tuple[str, int]] = {}
+        errors: list[str] = []
+        counts = {"requests": 0, "ok": 0}
+        max_requests = int(s.write_seconds * 2_000)  # per writer: far above what one can do, but a bound
+
+        async def writer(name: str, token: str, number: int) -> None:
+            client = KeepAliveClient(port, token)
+            rng = random.Random(f"{s.seed}:{number}")
+            deadline = time.monotonic() + s.write_seconds
+            try:
+                for _ in range(max_requests):
+                    if time.monotonic() >= deadline:
+                        break
+                    comment, topic = rng.choice(items)
+                    stance = rng.choice(STANCES)
+                    counts["requests"] += 1
+                    try:
+                        status, _, body = await client.put(
+                            f"/api/comments/{comment}/annotations/{topic}/", {"stance": stance}
+                        )
+                    except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                        errors.append(f"{type(error).__name__}: {error}")
+                        await client.close()
+                        continue
+                    if status in (200, 201):
+                        record = json.loads(body)
+                        acknowledged[(name, comment, topic)] = (record["stance"], record["version"])
+                        counts["ok"] += 1
+                    else:
+                        errors.append(f"HTTP {status}: {body[:200]!r}")
+            finally:
+                await client.close()
+
+        async def everyone() -> float:
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(writer(name, token, n) for n, (name, token) in enumerate(zip(names, tokens, strict=True)))
+            )
+            return time.perf_counter() - started
+
+        elapsed = run_in_own_loop(everyone)
+        throughput = counts["ok"] / elapsed
+
+        # What is stored must be exactly what the clients were told: one row per acknowledged label, with the
+        # last acknowledged stance and version; one history event per version; consensus from the labels.
+        users = {user.username: user.pk for user in User.objects.filter(username__in=names)}
+        stored = {
+            (username, comment, topic): (stance, version)
+            for username, comment, topic, stance, version in Annotation.objects.filter(
+                annotator__username__in=names
+            ).values_list("annotator__username", "comment_id", "topic__slug", "stance", "version")
+        }
+        lost = sum(1 for key, value in acknowledged.items() if stored.get(key) != value)
+        unexpected = sum(1 for key in stored if key not in acknowledged)
+        rows = Annotation.objects.filter(annotator_id__in=users.values()).count()
+        duplicated = rows - len(stored) + unexpected
+        events = ChangeEvent.objects.filter(kind="annotation", annotator_username__in=names).count()
+        expected_events = sum(version for _, version in acknowledged.values())
+        touched = {(comment, topic) for _, comment, topic in acknowledged}
+        stances: dict[tuple[int, str], list[str]] = {}
+        for comment, topic, stance in Annotation.objects.filter(comment_id__in=comment_ids).values_list(
+            "comment_id", "topic__slug", "stance"
+        ):
+            stances.setdefault((comment, topic), []).append(stance)
+        gold = {
+            (comment, topic): stance
+            for comment, topic, stance in GoldLabel.objects.filter(comment_id__in=comment_ids).values_list(
+                "comment_id", "topic__slug", "stance"
+            )
+        }
+        consensus = {
+            (comment, topic): (stance, status, n)
+            for comment, topic, stance, status, n in Consensus.objects.filter(comment_id__in=comment_ids).values_list(
+                "comment_id", "topic__slug", "stance", "status", "n"
+            )
+        }
+        wrong_consensus = 0
+        for item in touched:
+            result = compute_consensus(stances.get(item, ()), gold.get(item))
+            if consensus.get(item) != (result.stance, result.status, result.n):
+                wrong_consensus += 1
+        verified = lost == 0 and duplicated == 0 and events == expected_events and wrong_consensus == 0
+        self.results.append(
+            Result(
+                "3",
+                f"{s.writers} concurrent annotators for {s.write_seconds:g} s on {len(items):,} shared items",
+                f"{throughput:.0f} writes/s, {len(errors)} errors, {lost} lost, {duplicated} duplicated"
+                + ("" if verified else " (history or consensus mismatch)"),
+                "≥ 400 writes/s, 0 errors, 0 lost/duplicated",
+                throughput >= 400 and not errors and verified,
+                "python -m bench.run --only 3",
+                {
+                    "seconds": round(elapsed, 2),
+                    "requests": counts["requests"],
+                    "acknowledged": counts["ok"],
+                    "labels_acknowledged": len(acknowledged),
+                    "labels_stored": len(stored),
+                    "history_events": events,
+                    "history_expected": expected_events,
+                    "consensus_checked": len(touched),
+                    "consensus_wrong": wrong_consensus,
+                    "errors_sample": errors[:5],
+                },
+            )
+        )
+
+    # --- 4. consensus filter -----------------------------------------------------------------------------
+
+    def _filter_pages(self, api: Server, pages: int | None) -> tuple[list[float], int]:
+        latencies = []
+        page, count = 1, 0
+        while pages is None or page <= pages:
+            reply = api.get("/api/comments/", topic=TOPIC, stance="favor", page=page)
+            assert reply.status == 200, reply.body[:300]
+            latencies.append(reply.seconds)
+            data = reply.json()
+            count = data["count"]
+            if not data["next"] or page >= 10_000:
+                break
+            page += 1
+        return latencies, count
+
+    def bench_filter_labelled(self) -> None:
+        self.start_server()
+        self.ensure_big_document_labels()
+        assert "corpus-labels" not in self.done, "run 4a before the million labels exist"
+        api = self.http(self.token("bench-researcher", "researcher"))
+        for _ in range(2 * self.sizes.workers):  # warm-up: every worker's connection and caches
+            self._filter_pages(api, 1)
+        latencies, count = self._filter_pages(api, None)
+        self.results.append(
+            Result(
+                "4a",
+                f"Filter: consensus favor on {TOPIC}, every page (50 per page), {self.sizes.big_document:,} labelled "
+                "comments",
+                f"{len(latencies)} pages, slowest {ms(max(latencies))} ms (median {ms(statistics.median(latencies))},"
+                f" all {ms(sum(latencies))} ms)",
+                "≤ 50 ms per page",
+                max(latencies) <= 0.05,
+                f"GET /api/comments/?topic={TOPIC}&stance=favor&page=N",
+                {"pages": len(latencies), "matches": count, "page_ms": [ms(value) for value in latencies]},
+            )
+        )
+
+    def bench_filter_million(self) -> None:
+        from annotations.models import Annotation
+
+        self.start_server()
+        self.ensure_corpus_labels()
+        api = self.http(self.token("bench-researcher", "researcher"))
+        cold, count = self._filter_pages(api, 1)
+        for _ in range(2 * self.sizes.workers):
+            self._filter_pages(api, 1)
+        warm = [self._filter_pages(api, 1)[0][0] for _ in range(self.sizes.page_repeats)]
+        annotations = Annotation.objects.count()
+        self.results.append(
+            Result(
+                "4b",
+                f"Filter: consensus favor on {TOPIC}, first page, {annotations:,} annotations",
+                f"{ms(statistics.median(warm))} ms (first request {ms(cold[0])} ms; {count:,} matches)",
+                "≤ 50 ms",
+                statistics.median(warm) <= 0.05,
+                f"GET /api/comments/?topic={TOPIC}&stance=favor",
+                {
+                    "annotations": annotations,
+                    "matches": count,
+                    "cold_ms": ms(cold[0]),
+                    "warm_ms": [ms(value) for value in warm],
+                },
+            )
+        )
+
+    # --- 5. thread page ----------------------------------------------------------------------------------
+
+    def bench_thread_page(self) -> None:
+        from django.contrib.auth.models import User
+        from django.db import connection
+        from django.test import Client, override_settings
+        from django.test.utils import CaptureQueriesContext
+
+        from annotations.management.commands.generate_corpus import annotator_name
+
+        self.start_server()
+        self.ensure_corpus_labels()
+        s = self.sizes
+        self.manage(
+            "generate_corpus",
+            "--articles=1",
+            f"--comments-per-article={s.small_thread}",
+            "--annotators=3",
+            f"--seed={s.seed}",
+        )
+        from debate.synthetic import source_name
+
+        user = User.objects.get(username=annotator_name(0))
+        client = Client()
+        client.force_login(user)
+        measured: dict[str, dict[str, Any]] = {}
+        for label, source in (("large", self.corpus_source(0)), ("small", source_name(s.seed, 0, s.small_thread))):
+            path = f"/articles/{self.article_id(source)}/"
+            client.get(path)
+            times, queries = [], []
+            for _ in range(s.page_repeats):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    times.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.status_code
+                queries.append(len(captured.captured_queries))
+            assert self.server is not None
+            # The server signs sessions with its own secret key: log in as it would have.
+            with override_settings(SECRET_KEY=self.server.env["DJANGO_SECRET_KEY"]):
+                browser = Client()
+                browser.force_login(user)
+            over_http = Server(self.server.port, cookies=f"sessionid={browser.cookies['sessionid'].value}")
+            http_times = []
+            for _ in range(s.page_repeats):
+                reply = over_http.get(path)
+                assert reply.status == 200, reply.status
+                http_times.append(reply.seconds)
+            measured[label] = {
+                "comments": s.corpus_comments if label == "large" else s.small_thread,
+                "server_ms": ms(statistics.median(times)),
+                "queries": queries,
+                "http_ms": ms(statistics.median(http_times)),
+                "bytes": len(reply.body),
+            }
+        large, small = measured["large"], measured["small"]
+        constant = set(large["queries"]) == set(small["queries"]) and len(set(large["queries"])) == 1
+        self.results.append(
+            Result(
+                "5",
+                f"Thread page (HTML) of a {s.corpus_comments:,}-comment article, as an annotator with labels",
+                f"{large['server_ms']} ms in the server ({large['http_ms']} ms over HTTP), {large['queries'][0]} "
+                f"queries ({small['queries'][0]} for {s.small_thread} comments)",
+                "≤ 100 ms, queries constant",
+                large["server_ms"] <= 100 and constant,
+                "GET /articles/ID/",
+                measured,
+            )
+        )
+
+    # --- 6. export ---------------------------------------------------------------------------------------
+
+    def bench_export(self) -> None:
+        from annotations.models import Annotation
+
+        self.start_server()
+        self.ensure_corpus_labels()
+        assert self.server is not None
+        server = self.server
+        api = self.http(self.token("bench-researcher", "researcher"))
+        article = self.article_id(self.corpus_source(0))
+        rows = Annotation.objects.count()
+        measured: dict[str, Any] = {"annotations": rows}
+        for kind in ("jsonl", "csv"):
+            path = f"/api/export/annotations.{kind}"
+            api.stream(path, {"article": article})  # warm-up, so the baseline includes imports and caches
+            before = sum(status_kb(pid, "VmRSS") for pid in server.workers())
+            with sampling(server.workers) as small_peak:
+                api.stream(path, {"article": article})
+            with sampling(server.workers) as peak:
+                status, size, lines, seconds = api.stream(path)
+            assert status == 200, status
+            measured[kind] = {
+                "seconds": round(seconds, 2),
+                "megabytes": round(size / 1e6, 1),
+                "lines": lines,
+                "workers_rss_before_mb": round(before / 1024, 1),
+                "workers_rss_peak_small_export_mb": round(small_peak["sum_kb"] / 1024, 1),
+                "workers_rss_peak_mb": round(peak["sum_kb"] / 1024, 1),
+                "growth_mb": round((peak["sum_kb"] - before) / 1024, 1),
+                "growth_small_export_mb": round((small_peak["sum_kb"] - before) / 1024, 1),
+                "samples": peak["samples"],
+            }
+        jsonl, csv = measured["jsonl"], measured["csv"]
+        flat = all(
+            measured[kind]["growth_mb"] <= measured[kind]["growth_small_export_mb"] + 10 for kind in ("jsonl", "csv")
+        )
+        self.results.append(
+            Result(
+                "6",
+                f"Export {rows:,} annotation rows through the API (JSONL, CSV)",
+                f"JSONL {jsonl['seconds']} s, CSV {csv['seconds']} s; workers' peak RSS +{jsonl['growth_mb']} / "
+                f"+{csv['growth_mb']} MB (+{jsonl['growth_small_export_mb']} / +{csv['growth_small_export_mb']} MB "
+                "for one article)",
+                "≤ 15 s, memory flat",
+                jsonl["seconds"] <= 15 and csv["seconds"] <= 15 and flat,
+                "GET /api/export/annotations.jsonl, /api/export/annotations.csv",
+                measured,
+            )
+        )
+
+    # --- 7. agreement ------------------------------------------------------------------------------------
+
+    def bench_agreement(self) -> None:
+        from annotations.models import Annotation
+
+        self.start_server()
+        self.ensure_corpus_labels()
+        api = self.http(self.token("bench-researcher", "researcher"))
+        labels = Annotation.objects.filter(topic__slug=TOPIC).count()
+        reply = api.get("/api/agreement/", topic=TOPIC)
+        if reply.status == 404 and b"topic" not in reply.body:
+            self.results.append(
+                Result("7", "Agreement", "no /api/agreement/ endpoint", "≤ 3 s", None, "GET /api/agreement/")
+            )
+            return
+        assert reply.status == 200, reply.body[:300]
+        report = reply.json()["topics"][0]
+        self.results.append(
+            Result(
+                "7",
+                f"Agreement (α with bootstrap CI, κ, breakdowns) for one topic over {labels:,} annotations",
+                f"{reply.seconds:.2f} s (α = {report['alpha']['alpha']:.3f})"
+                if report.get("alpha")
+                else f"{reply.seconds:.2f} s",
+                "≤ 3 s",
+                reply.seconds <= 3,
+                f"GET /api/agreement/?topic={TOPIC}",
+                {"seconds": round(reply.seconds, 3), "labels": labels},
+            )
+        )
+
+    # --- 8. memory ---------------------------------------------------------------------------------------
+
+    def bench_memory(self) -> None:
+        self.start_server()
+        assert self.server is not None
+        # A worker that ended a big request over its memory limit is replaced once the response is out: the
+        # run is over when the server is idle again.
+        time.sleep(3)
+        memory = {
+            **self.server.memory(),
+            "workers_trimmed_during_run": self.server.log_count("Worker trimmed to"),
+            "workers_replaced_during_run": self.server.log_count("replacing it with a fresh one"),
+        }
+        self.results.append(
+            Result(
+                "8",
+                f"Memory of the serving processes after the run (gunicorn arbiter + {self.sizes.workers} workers)",
+                f"{memory['pss_mb']} MB PSS ({memory['rss_mb']} MB RSS summed over processes)",
+                f"≤ 200 MB for {self.sizes.workers} workers",
+                memory["pss_mb"] <= 200,
+                "/proc/PID/smaps_rollup and /proc/PID/status of `make serve`'s processes",
+                memory,
+            )
+        )
+
+
+STANCES = ("favor", "against", "neutral", "not_about")
+
+# In the order they run: 4a needs the 5,000 labelled comments before the million labels exist.
+ITEMS: dict[str, Callable[[Bench], None]] = {
+    "1a": Bench.bench_import_document,
+    "1b": Bench.bench_import_corpus,
+    "4a": Bench.bench_filter_labelled,
+    "4b": Bench.bench_filter_million,
+    "5": Bench.bench_thread_page,
+    "2": Bench.bench_sequential_writes,
+    "3": Bench.bench_concurrent_writes,
+    "6": Bench.bench_export,
+    "7": Bench.bench_agreement,
+    "8": Bench.bench_memory,
+}
+
+
+def run_benchmarks(sizes: Sizes, database_url: str, only: list[str] | None = None) -> dict[str, Any]:
+    """Run the items (all by default) against an already migrated database; returns the report."""
+    unknown = sorted(set(only or ()) - ITEMS.keys())
+    if unknown:
+        raise ValueError(f"unknown item(s) {unknown}; choose from {list(ITEMS)}")
+    workdir = Path(tempfile.mkdtemp(prefix="debate-bench-"))
+    bench = Bench(sizes, database_url, workdir)
+    started = time.perf_counter()
+    try:
+        for item, measure in ITEMS.items():
+            if only is None or item in only:
+                sys.stderr.write(
+                    f"[{time.perf_counter() - started:6.1f} s] {item}: {measure.__doc__ or measure.__name__}\n"
+                )
+                measure(bench)
+    finally:
+        if bench.server is not None:
+            bench.server.stop()
+            if not sizes.in_process:  # the server's log, for a look at what the workers did (gitignored)
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(bench.server.log.name, RESULTS / "server.log")
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "sizes": asdict(sizes),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "setup_seconds": bench.setup_seconds,
+        "results": [asdict(result) for result in sorted(bench.results, key=lambda result: result.id)],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"Benchmarks of {report['started_at']} ({report['machine']['cpus']} CPUs, Python "
+        f"{report['machine']['python']}); the whole run took {report['seconds']:.0f} s.",
+        "",
+        "| # | measure | result | target | met | reproduce |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in report["results"]:
+        met = {True: "yes", False: "**no**", None: "n/a"}[result["met"]]
+        lines.append(
+            f"| {result['id']} | {result['name']} | {result['value']} | {result['target']} | {met} | "
+            f"`{result['command']}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict[str, Any], *, full: bool) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = report["started_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    path = RESULTS / f"bench-{stamp}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(report)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(table)
+    if full:
+        (ROOT / "bench" / "RESULTS.md").write_text(
+            "# Benchmark results\n\nThe latest full `make bench` run (JSON with every figure: bench/results/).\n\n"
+            + table
+        )
+    return path
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark database, then migrate it."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"refusing to recreate database {name!r}: use letters, digits and underscores")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_PRODUCTION": "false"}
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help=f"Comma-separated items to run, of {', '.join(ITEMS)} (default: all).")
+    parser.add_argument("--smoke", action="store_true", help="Tiny sizes: a check that everything runs.")
+    parser.add_argument("--workers", type=int, help="Gunicorn workers (WEB_CONCURRENCY) for the server; default 2.")
+    arguments = parser.parse_args(argv)
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if not url.startswith(("postgres://", "postgresql://")):
+        parser.error("BENCH_DATABASE_URL must point at PostgreSQL")
+    sizes = SMOKE if arguments.smoke else Sizes()
+    if arguments.workers:
+        sizes = replace(sizes, workers=arguments.workers)
+    only = [item.strip() for item in arguments.only.split(",")] if arguments.only else None
+    fresh_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_PRODUCTION"] = "false"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "debate.settings")
+    import django
+
+    django.setup()
+    report = run_benchmarks(sizes, url, only)
+    path = write_report(report, full=only is None and not arguments.smoke)
+    sys.stdout.write(markdown(report))
+    sys.stdout.write(f"\nWrote {path.relative_to(ROOT)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Writing many rows at once, for the importers: ids drawn ahead, COPY for inserts, one UPDATE per batch.
+
+On PostgreSQL these are what make a 5,000-comment document or a million labels a matter of seconds:
+`bulk_create` compiles every value through the ORM into one huge INSERT, and `bulk_update` writes a
+CASE WHEN per field whose cost grows with the square of the batch. Elsewhere (SQLite, for development)
+they fall back to the ORM's bulk methods, which give the same rows.
+
+The callers run these inside their own transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+__all__ = ["insert_rows", "reserve_ids", "update_rows"]
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """`count` fresh primary keys from the table's sequence; None where there is no sequence to draw from."""
+    if connection.vendor != "postgresql":
+        return None
+    if not count:
+        return []
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _fields(model: type[models.Model], with_pk: bool) -> list[models.Field[Any, Any]]:
+    return [field for field in model._meta.local_concrete_fields if with_pk or not field.primary_key]
+
+
+# Values of these fields go to psycopg as Python holds them; anything else is prepared by the field itself.
+_PLAIN_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BooleanField,
+    models.CharField,
+    models.TextField,
+    models.FloatField,
+    models.ForeignKey,
+)
+
+
+def _reader(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
+    """How to get a field's database value from an object, as bulk_create would (auto_now included)."""
+    if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
+        return lambda obj: field.pre_save(obj, True)
+    attname = field.attname
+    if isinstance(field, _PLAIN_FIELDS) and not isinstance(field, models.JSONField):
+        return lambda obj: getattr(obj, attname)
+    # The wrapper itself, not the `connection` proxy: one attribute lookup per value instead of several.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection=wrapper)
+
+
+def insert_rows(objects: Sequence[models.Model], batch_size: int = 5000) -> None:
+    """Insert these new rows, as `bulk_create` would (defaults and auto_now applied); objects without a
+    primary key do not learn theirs on PostgreSQL, so set one with `reserve_ids` when it is needed later."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objects, batch_size=batch_size)
+        return
+    with_pk = objects[0].pk is not None
+    if any((obj.pk is not None) != with_pk for obj in objects):
+        raise ValueError("insert_rows needs every object with a primary key, or none")
+    fields = _fields(model, with_pk)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    readers = [_reader(field) for field in fields]
+    # Django's error wrapper, so that a violated constraint is django.db.IntegrityError as with bulk_create.
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for obj in objects:
+            copy.write_row([read(obj) for read in readers])
+
+
+def update_rows(objects: Sequence[models.Model], names: Sequence[str], batch_size: int = 1000) -> None:
+    """Write these fields of these rows: on PostgreSQL one `UPDATE ... FROM (VALUES ...)` per batch."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(objects, names, batch_size=batch_size)
+        return
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [meta.get_field(name) for name in names]
+    concrete = [field for field in fields if isinstance(field, models.Field)]
+    if len(concrete) != len(fields):
+        raise ValueError(f"update_rows writes concrete fields only, not {names}")
+    columns: list[models.Field[Any, Any]] = [pk, *concrete]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in concrete)
+    names_list = ", ".join(quote(field.column) for field in columns)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), batch_size):
+            batch = objects[start : start + batch_size]
+            params = [
+                field.get_db_prep_save(getattr(obj, field.attname), connection=connection)
+                for obj in batch
+                for field in columns
+            ]
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([row] * len(batch))}) AS v({names_list}) "
+                f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}",
+                params,
+            )
