@@ -224,7 +224,7 @@ class ThreadView(APIView):
             node.thread_replies = []  # type: ignore[attr-defined]
         for node in nodes[1:]:
             by_id[node.parent_id].thread_replies.append(node)  # type: ignore[attr-defined,index]
-        return Response(ThreadNodeSerializer(nodes[0], context=label_context(request, nodes[:1])).data)
+        return Response(ThreadNodeSerializer(nodes[0], context=label_context(request, nodes)).data)
 
 
 class AnnotationViewSet(viewsets.ReadOnlyModelViewSet[Annotation]):

@@ -6,7 +6,7 @@ Every function here runs a fixed number of queries, whatever the size of the cor
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ def agreement(topic: Topic, *, article: Article | None = None) -> TopicReport:
     items: list[int] = []
     annotators: list[str] = []
     stances: list[str] = []
-    groups: dict[int, dict[str, Any]] = {}
+    groups: dict[Hashable, dict[str, Hashable]] = {}
     rows = labels.values_list("comment_id", "annotator__username", "stance", "comment__article_id", "comment__depth")
     for comment_id, username, stance, article_id, depth in rows.iterator(chunk_size=20_000):
         items.append(comment_id)
@@ -120,7 +120,8 @@ def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dic
         .exclude(stance=None)
         .values_list("comment_id", "topic_id", "stance")
     ):
-        stance_of[(comment_id, topic_id)] = stance
+        if stance is not None:  # excluded above; the check is for the type checker
+            stance_of[(comment_id, topic_id)] = stance
     links = list(ReplyLink.objects.filter(source__article=article).values_list("source_id", "target_id"))
     summaries: dict[str, FlowSummary] = {}
     for topic in Topic.objects.active() if topics is None else topics:
@@ -152,7 +153,8 @@ def authors_taking_both_sides(comments: Iterable[Comment]) -> dict[tuple[int, in
     )
     stances: dict[tuple[int, int, str], set[str]] = defaultdict(set)
     for article_id, author_id, topic, stance in rows:
-        stances[(article_id, author_id, topic)].add(stance)
+        if stance is not None and author_id is not None:
+            stances[(article_id, author_id, topic)].add(stance)
     flagged: dict[tuple[int, int], list[str]] = defaultdict(list)
     for (article_id, author_id, topic), seen in sorted(stances.items()):
         if takes_both_sides(seen):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,6 +12,7 @@ from django.views.defaults import server_error as django_server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,4 +90,4 @@ class TokenView(ObtainAuthToken):
 
     DRF's view pins its own parsers; these are the project's, which answer malformed JSON with a 400."""
 
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    parser_classes = cast(list[type[BaseParser]], api_settings.DEFAULT_PARSER_CLASSES)  # classes once loaded

@@ -239,7 +239,7 @@ def test_distribution_counts_consensus_per_topic_and_article(
 
     assert body["categories"] == ["favor", "against", "neutral", "not_about", "unresolved"]
     for topic in topics.values():
-        expected = {category: 0 for category in body["categories"]}
+        expected = dict.fromkeys(body["categories"], 0)
         for row in Consensus.objects.filter(topic=topic).exclude(status=None):
             expected[row.stance or "unresolved"] += 1
         assert body["overall"][topic.slug] == expected
@@ -261,7 +261,7 @@ def flow(make_user, topics: dict[str, Topic], seeds: dict[str, Article]) -> Arti
 
 
 def numbers(response_json: dict[str, object]) -> list[int]:
-    return sorted(record["number"] for record in response_json["results"])  # type: ignore[attr-defined,index]
+    return sorted(record["number"] for record in response_json["results"])  # type: ignore[attr-defined]
 
 
 def test_stance_summary_counts_stances_and_reply_relations(api_as: Callable[..., Api], flow: Article) -> None:
@@ -319,3 +319,12 @@ def test_flow_filters_need_a_topic_and_are_not_for_annotators(
     assert without_topic.status_code == 400
     assert without_topic.json()["detail"] == f"{name}: needs a topic: add topic=<slug>"
     assert blind.status_code == 403
+
+
+def test_thread_records_flag_authors_below_the_root_too(api_as: Callable[..., Api], flow: Article) -> None:
+    tree = api_as("researcher").get(f"/threads/{comment(flow, 7).pk}/").json()
+
+    (reply,) = tree["replies"]  # #9, by "Just nutha ignint cracker", against in #8 and favor here
+    assert reply["number"] == 9
+    assert reply["author_takes_both_sides"] == [SR]
+    assert tree["author_takes_both_sides"] == []

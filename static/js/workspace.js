@@ -218,7 +218,9 @@
   });
 
   function attachEvidence(form, button) {
-    const span = state.selection;
+    // The live selection first (`selectionchange` arrives late after a fast keystroke), else the one remembered
+    // before a click on the button collapsed it.
+    const span = selectionSpan() || state.selection;
     const comment = form.closest("[data-comment]");
     if (!span || span.comment !== comment) {
       flash(button, "Select some text of this comment first.");
