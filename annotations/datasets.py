@@ -86,6 +86,13 @@ class _IsoFormat(Func):
     )
 
 
+def stream_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Every row of a values_list queryset, fetched in chunks: through a binary cursor on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return _binary_rows(rows)
+    return rows.iterator(chunk_size=CHUNK_SIZE)
+
+
 def _binary_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """The rows of a values_list queryset through a binary server-side cursor, as the ORM's iterator would
     give them (the queryset must need no converter beyond psycopg's: JSON arrives parsed, timestamps aware).

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from annotations.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
+from annotations.datasets import stream_rows
 from annotations.flow import FlowSummary, summarise, takes_both_sides
 from annotations.models import Annotation, Consensus, Topic
 from debate.models import Article, Comment, ReplyLink
@@ -23,22 +25,25 @@ CATEGORIES = (*STANCES, "unresolved")
 
 
 def agreement(topic: Topic, *, article: Article | None = None) -> TopicReport:
-    """Every agreement measure for one topic (optionally one article), annotators named by username."""
-    labels = Annotation.objects.filter(topic=topic)
+    """Every agreement measure for one topic (optionally one article), annotators named by username.
+
+    Three narrow queries rather than one wide join: for a million labels, decoding the rows is most of the
+    time, so the labels come as three numbers through a binary cursor, and the comments' groups and the
+    annotators' names, far fewer, on their own.
+    """
+    labels = Annotation.objects.filter(topic=topic).order_by()
     if article is not None:
         labels = labels.filter(comment__article=article)
-    items: list[int] = []
-    annotators: list[str] = []
-    stances: list[str] = []
-    groups: dict[Hashable, dict[str, Hashable]] = {}
-    rows = labels.values_list("comment_id", "annotator__username", "stance", "comment__article_id", "comment__depth")
-    for comment_id, username, stance, article_id, depth in rows.iterator(chunk_size=20_000):
-        items.append(comment_id)
-        annotators.append(username)
-        stances.append(stance)
-        if comment_id not in groups:
-            groups[comment_id] = {"article": article_id, "depth_bucket": depth_bucket(depth)}
-    return topic_report_from_arrays(items, annotators, stances, groups)
+    rows = list(stream_rows(labels.values_list("comment_id", "annotator_id", "stance")))
+    # Column by column: zip(*rows) would pass a million arguments, several times slower.
+    items, annotator_ids, stances = (list(map(itemgetter(column), rows)) for column in range(3))
+    names = dict(User.objects.filter(pk__in=set(annotator_ids)).values_list("pk", "username"))
+    labelled = Comment.objects.filter(Exists(labels.filter(comment=OuterRef("pk"))))
+    groups: dict[Hashable, dict[str, Hashable]] = {
+        comment_id: {"article": article_id, "depth_bucket": depth_bucket(depth)}
+        for comment_id, article_id, depth in stream_rows(labelled.values_list("pk", "article_id", "depth"))
+    }
+    return topic_report_from_arrays(items, [names[pk] for pk in annotator_ids], stances, groups)
 
 
 def pair_confusion(topic: Topic, annotator_a: str, annotator_b: str) -> dict[str, Any]:
