@@ -14,6 +14,7 @@ LABEL_WIDTH = 230  # left margin for row labels
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
 PLOT_WIDTH = WIDTH - LABEL_WIDTH - 60  # right margin for totals
+TICK_STEP = 0.2
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def interval_chart(rows: Sequence[tuple[str, float | None, tuple[float, float] |
     The axis starts at 0, or lower when an interval reaches below it, so that negative agreement shows."""
     lowest = min((interval[0] for _, _, interval in rows if interval), default=0.0)
     lowest = min(lowest, min((value for _, value, _ in rows if value is not None), default=0.0))
-    start = max(-1.0, min(0.0, _floor_tenth(lowest)))
+    start = max(-1.0, min(0.0, _floor_step(lowest)))
 
     def x_of(value: float) -> float:
         return round(LABEL_WIDTH + PLOT_WIDTH * (value - start) / (1.0 - start), 2)
@@ -119,15 +120,17 @@ def interval_chart(rows: Sequence[tuple[str, float | None, tuple[float, float] |
                 x_high=x_of(interval[1]) if interval else None,
             )
         )
-    steps = round((1.0 - start) / 0.2)
-    ticks = tuple(Tick(round(start + 0.2 * i, 1), x_of(start + 0.2 * i)) for i in range(steps + 1))
+    steps = round((1.0 - start) / TICK_STEP)
+    # "+ 0.0" turns a -0.0 from float error into 0.0, which is how the label must read.
+    ticks = tuple(Tick(round(start + TICK_STEP * i, 1) + 0.0, x_of(start + TICK_STEP * i)) for i in range(steps + 1))
     axis_y = len(rows) * ROW_HEIGHT + 8
     return IntervalChart(tuple(marks), ticks, axis_y + 22, axis_y, x_of(0.0))
 
 
-def _floor_tenth(value: float) -> float:
-    """Round down to a tenth; the rounding first keeps -0.3 from becoming -0.4 through float error."""
-    return math.floor(round(value * 10, 9)) / 10
+def _floor_step(value: float) -> float:
+    """Round down to a multiple of the tick step, so that ticks fall on 0 and 1; the rounding first keeps -0.4
+    from becoming -0.6 through float error."""
+    return math.floor(round(value / TICK_STEP, 9)) * TICK_STEP
 
 
 @dataclass(frozen=True)

@@ -94,11 +94,10 @@ def test_interval_chart_places_estimates_and_extends_the_axis_below_zero_when_ne
     negative = interval_chart([("a", 0.1, (-0.25, 0.3)), ("b", None, None)])
 
     (mark,) = positive.marks
-    assert positive.ticks[0].value == 0.0
-    assert positive.ticks[-1].value == 1.0
+    assert [tick.value for tick in positive.ticks] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert mark.x == pytest.approx(LABEL_WIDTH + PLOT_WIDTH * 0.5)
     assert (mark.x_low, mark.x_high) == pytest.approx((LABEL_WIDTH + PLOT_WIDTH / 4, LABEL_WIDTH + PLOT_WIDTH * 3 / 4))
-    assert negative.ticks[0].value == pytest.approx(-0.3)  # -0.25 rounded down to a tenth
+    assert [tick.value for tick in negative.ticks] == pytest.approx([-0.4, -0.2, 0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert negative.x_zero > LABEL_WIDTH
     assert negative.marks[1].x is None
 
