@@ -72,17 +72,29 @@ def clean_label(
     evidence: Any = (),
 ) -> dict[str, Any]:
     """Validate a label's values against the comment; raises ValidationError naming each bad field."""
-    errors = _stance_and_note_errors(stance, note)
-    if not isinstance(unsure, bool):
-        errors["unsure"] = "must be true or false"
-    if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3)):
-        errors["confidence"] = "must be 1, 2 or 3 (or null)"
+    errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
     spans, evidence_error = _clean_evidence(comment.body, evidence)
     if evidence_error:
         errors["evidence"] = evidence_error
     if errors:
         raise ValidationError(errors)
     return {"stance": stance, "unsure": unsure, "confidence": confidence, "note": note, "evidence": spans}
+
+
+def check_label_values(*, stance: Any, unsure: Any = False, confidence: Any = None, note: Any = "") -> None:
+    """The checks of `clean_label` that need no comment body (everything but evidence)."""
+    errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _value_errors(*, stance: Any, unsure: Any, confidence: Any, note: Any) -> dict[str, str]:
+    errors = _stance_and_note_errors(stance, note)
+    if not isinstance(unsure, bool):
+        errors["unsure"] = "must be true or false"
+    if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3)):
+        errors["confidence"] = "must be 1, 2 or 3 (or null)"
+    return errors
 
 
 def _stance_and_note_errors(stance: Any, note: Any) -> dict[str, str]:

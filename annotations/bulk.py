@@ -25,9 +25,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from annotations.actions import MAX_NOTE_LENGTH, TopicClosed, can_annotate, clean_label
+from annotations.actions import TopicClosed, can_annotate, check_label_values, clean_label
 from annotations.consensus import compute_consensus
-from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
+from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
 from debate.bulkwrite import insert_rows
 from debate.errors import Conflict
 from debate.models import Comment
@@ -117,17 +117,8 @@ def _check_values(batch: list[LabelRow], topics: dict[int, Topic]) -> None:
                 evidence=list(row.evidence),
             )
             continue
-        # Without evidence, the same checks as clean_label, minus building a Comment for each of a million rows.
-        if row.stance not in Stance.values:
-            raise ValidationError(
-                {"stance": f"{row.stance!r} is not a stance; choose one of {', '.join(Stance.values)}"}
-            )
-        if not isinstance(row.unsure, bool):
-            raise ValidationError({"unsure": "must be true or false"})
-        if row.confidence is not None and (isinstance(row.confidence, bool) or row.confidence not in (1, 2, 3)):
-            raise ValidationError({"confidence": "must be 1, 2 or 3 (or null)"})
-        if not isinstance(row.note, str) or len(row.note) > MAX_NOTE_LENGTH:
-            raise ValidationError({"note": f"must be text of at most {MAX_NOTE_LENGTH} characters"})
+        # Without evidence no comment body is needed: the same checks, without loading a million comments.
+        check_label_values(stance=row.stance, unsure=row.unsure, confidence=row.confidence, note=row.note)
 
 
 def _load_annotators(batch: list[LabelRow], users: dict[int, User]) -> None:
