@@ -55,7 +55,7 @@ serve: install
 	esac
 	@test -n "$${DJANGO_SECRET_KEY:-}" || { echo "make serve needs DJANGO_SECRET_KEY (e.g. $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
 	$(PY) scripts/prepare_serve.py
-	exec $(VENV)/bin/gunicorn debate.wsgi:application --config python:debate.gunicorn_config
+	exec $(VENV)/bin/gunicorn config.wsgi:application --config python:config.gunicorn
 
 # Benchmarks on a database of their own (BENCH_DATABASE_URL), against `make serve`; about ten minutes.
 bench: install-dev

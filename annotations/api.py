@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -20,12 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import actions, quality
-from annotations.datasets import annotation_export_rows, comment_export_records, export_filename
-from annotations.export import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
+from annotations import actions
+from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
+from annotations.export.rows import annotation_export_rows, comment_export_records, export_filename
 from annotations.filters import AnnotationFilter, ChangeEventFilter, CommentFilter
 from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
-from annotations.quality import authors_taking_both_sides
+from annotations.quality import queries
 from annotations.querysets import sees_all_labels, with_labels_for
 from annotations.serializers import (
     AnnotationSerializer,
@@ -39,9 +37,10 @@ from annotations.serializers import (
     consensus_of,
     gold_of,
 )
+from debate.api import CommentViewSet
+from debate.db import one_snapshot
 from debate.models import Article, Comment
 from debate.roles import Role, authenticated_user, has_role
-from debate.views import CommentViewSet
 
 
 class ExportRole(BasePermission):
@@ -49,21 +48,6 @@ class ExportRole(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return has_role(request.user, Role.RESEARCHER, Role.CURATOR, Role.ADMIN)
-
-
-@contextmanager
-def one_snapshot() -> Iterator[None]:
-    """Reads that must agree with each other see the database as of one instant.
-
-    PostgreSQL gives each statement its own snapshot under READ COMMITTED, even inside a transaction, so the
-    transaction asks for REPEATABLE READ (possible only as its first statement, hence not when nested).
-    """
-    nested = connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and not nested:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        yield
 
 
 def topic_or_404(slug: str) -> Topic:
@@ -114,7 +98,9 @@ def label_context(request: Request, comments: Comment | Iterable[Comment]) -> di
     both sides of a topic in the records' articles (one query for the whole page)."""
     context: dict[str, Any] = {"request": request}
     if sees_all_labels(request.user):
-        context["both_sides"] = authors_taking_both_sides([comments] if isinstance(comments, Comment) else comments)
+        context["both_sides"] = queries.authors_taking_both_sides(
+            [comments] if isinstance(comments, Comment) else comments
+        )
     return context
 
 
@@ -371,7 +357,7 @@ class AgreementView(APIView):
             {
                 "article": article.pk if article else None,
                 "topics": [
-                    {"topic": topic.slug, **quality.agreement(topic, article=article).as_dict()} for topic in topics
+                    {"topic": topic.slug, **queries.agreement(topic, article=article).as_dict()} for topic in topics
                 ],
             }
         )
@@ -401,7 +387,7 @@ class ConfusionView(APIView):
         if missing:
             raise ValidationError({name: ["this parameter is required"] for name in missing})
         topic = topic_or_404(request.query_params["topic"])
-        return Response(quality.pair_confusion(topic, request.query_params["a"], request.query_params["b"]))
+        return Response(queries.pair_confusion(topic, request.query_params["a"], request.query_params["b"]))
 
 
 class ProgressView(APIView):
@@ -411,7 +397,7 @@ class ProgressView(APIView):
     def get(self, request: Request) -> Response:
         user = authenticated_user(request)
         users = None if sees_all_labels(user) else User.objects.filter(pk=user.pk)
-        return Response({"annotators": [row.as_dict() for row in quality.progress(users)]})
+        return Response({"annotators": [row.as_dict() for row in queries.progress(users)]})
 
 
 class DistributionView(APIView):
@@ -423,9 +409,9 @@ class DistributionView(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "categories": list(quality.CATEGORIES),
-                "overall": quality.stance_distribution().get("all", {}),
-                "by_article": quality.stance_distribution(by_article=True),
+                "categories": list(queries.CATEGORIES),
+                "overall": queries.stance_distribution().get("all", {}),
+                "by_article": queries.stance_distribution(by_article=True),
             }
         )
 
@@ -441,4 +427,4 @@ class ArticleStanceSummaryView(APIView):
         article = Article.objects.filter(pk=article_id).first()
         if article is None:
             raise NotFound(f"no article with id {article_id}")
-        return Response({"article": article.pk, "topics": quality.flow_summary(article)})
+        return Response({"article": article.pk, "topics": queries.flow_summary(article)})

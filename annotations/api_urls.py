@@ -1,4 +1,4 @@
-"""API routes for labels; included under /api/ by the project's URL configuration."""
+"""API routes of the annotations app; included under /api/ in the `api` namespace by config/urls.py."""
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter

@@ -28,7 +28,7 @@ from django.db.models import Max, Q
 from annotations.actions import TopicClosed, can_annotate, check_label_values, clean_label
 from annotations.consensus import compute_consensus
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
-from debate.bulkwrite import insert_rows
+from debate.db import insert_rows
 from debate.errors import Conflict
 from debate.models import Comment
 

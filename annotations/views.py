@@ -25,9 +25,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from annotations import actions, charts, quality
+from annotations import actions
 from annotations.filters import RELATION_CHOICES, THREAD_MIX_CHOICES, CommentFilter, unfinished_by
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
+from annotations.quality import charts, queries
 from annotations.querysets import sees_all_labels, with_labels_for
 from debate.errors import DomainError
 from debate.models import Article, Comment
@@ -103,7 +104,7 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
     in the page; links to earlier ones (or all, without a window) open the thread at them."""
     active = sum(1 for topic in topics if topic.is_active)
     names = {topic.slug: topic.name for topic in topics}
-    flags = quality.authors_taking_both_sides(comments) if sees_all_labels(user) else {}
+    flags = queries.authors_taking_both_sides(comments) if sees_all_labels(user) else {}
     threads: dict[int, str] = {}
     buttons: dict[tuple[int, str | None], SafeString] = {}
 
@@ -111,7 +112,7 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
         if window_start is not None and target.thread_order >= window_start:
             return f"#c{target.pk}"
         if target.article_id not in threads:
-            threads[target.article_id] = reverse("thread", args=[target.article_id])
+            threads[target.article_id] = reverse("workspace:thread", args=[target.article_id])
         return f"{threads[target.article_id]}?at={target.pk}#c{target.pk}"
 
     for comment in comments:
@@ -119,7 +120,7 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
             names.get(slug, slug) for slug in flags.get((comment.article_id, comment.author_id or 0), [])
         ]
         comment.panel_rows = panel_rows(comment, topics, user, buttons=buttons)  # type: ignore[attr-defined]
-        comment.label_url = reverse("label-write", args=[comment.pk])  # type: ignore[attr-defined]
+        comment.label_url = reverse("workspace:label-write", args=[comment.pk])  # type: ignore[attr-defined]
         comment.parent_href = href(comment.parent) if comment.parent else ""  # type: ignore[attr-defined]
         comment.also_answers = [  # type: ignore[attr-defined]
             (link.target.number, href(link.target))
@@ -239,7 +240,7 @@ def thread(request: HttpRequest, article_id: int) -> HttpResponse:
     context = _chunk(request, article, start, window_start=start)
     summary = None
     if context["sees_all"]:
-        flows = quality.flow_summary(article, context["topics"])
+        flows = queries.flow_summary(article, context["topics"])
         summary = [(topic, flows.get(topic.slug)) for topic in context["topics"]]
     return render(
         request,
@@ -353,7 +354,9 @@ def label_write(request: HttpRequest, comment_id: int) -> HttpResponse:
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, f"#{comment.number}, {topic.name}: {error}")
-        return HttpResponseRedirect(f"{reverse('thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}")
+        return HttpResponseRedirect(
+            f"{reverse('workspace:thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
+        )
     return render_panel(request, comment.pk, {topic.slug: error} if error else None, status=status)
 
 
@@ -405,7 +408,7 @@ def parent_write(request: HttpRequest, comment_id: int) -> HttpResponse:
         messages.error(request, " ".join(invalid.messages))
     except PermissionDenied as denied:
         messages.error(request, str(denied))
-    target = f"{reverse('thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
+    target = f"{reverse('workspace:thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRedirect(target)
     return HttpResponseRedirect(target)
@@ -641,7 +644,7 @@ def gold_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpRe
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, error)
-        return HttpResponseRedirect(f"{reverse('adjudicate')}?{request.POST.get('return', '')}")
+        return HttpResponseRedirect(f"{reverse('workspace:adjudicate')}?{request.POST.get('return', '')}")
     row = (
         Consensus.objects.select_related("topic", "comment__author", "comment__article", "comment__parent__author")
         .filter(comment=comment, topic=topic)
@@ -671,20 +674,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "annotations/dashboard.html",
-            {**context, "progress": quality.progress(User.objects.filter(pk=user.pk))},
+            {**context, "progress": queries.progress(User.objects.filter(pk=user.pk))},
         )
     topics: list[Topic] = context["topics"]
-    reports = [(topic, quality.agreement(topic)) for topic in topics]
-    distribution = quality.stance_distribution().get("all", {})
-    by_article = quality.stance_distribution(by_article=True)
+    reports = [(topic, queries.agreement(topic)) for topic in topics]
+    distribution = queries.stance_distribution().get("all", {})
+    by_article = queries.stance_distribution(by_article=True)
     articles = {article.pk: article for article in Article.objects.only("id", "title").order_by("source")}
-    progress_rows = quality.progress()
+    progress_rows = queries.progress()
 
     annotators = [row.username for row in sorted(progress_rows, key=lambda row: -row.labels)]
     pair_topic = next((t for t in topics if t.slug == request.GET.get("topic")), topics[0] if topics else None)
     first = request.GET.get("a") or (annotators[0] if annotators else "")
     second = request.GET.get("b") or (annotators[1] if len(annotators) > 1 else "")
-    confusion = quality.pair_confusion(pair_topic, first, second) if pair_topic and first and second else None
+    confusion = queries.pair_confusion(pair_topic, first, second) if pair_topic and first and second else None
 
     return render(
         request,
@@ -704,7 +707,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ]
             ),
             "distribution_chart": charts.stacked_bars(
-                [(topic.name, distribution.get(topic.slug, {})) for topic in topics], quality.CATEGORIES
+                [(topic.name, distribution.get(topic.slug, {})) for topic in topics], queries.CATEGORIES
             ),
             "distribution": distribution,
             "article_rows": [
@@ -712,7 +715,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 for article_id, counts in sorted(by_article.items(), key=lambda item: int(item[0]))
                 if int(article_id) in articles
             ],
-            "categories": quality.CATEGORIES,
+            "categories": queries.CATEGORIES,
             "progress": progress_rows,
             "progress_chart": charts.stacked_bars(
                 [(row.username, {"done": row.comments_done}) for row in progress_rows],

@@ -42,7 +42,7 @@ def environment() -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": f"{SERVER}/{DATABASE}",
         "DJANGO_DEBUG": "false",  # with DEBUG on, Django keeps every query it ran: memory would grow anyway
-        "DJANGO_SETTINGS_MODULE": "debate.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
     }
 
@@ -157,7 +157,7 @@ def start_server(port: int) -> tuple[subprocess.Popen[bytes], int]:
     server = subprocess.Popen(
         [
             GUNICORN,
-            "debate.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

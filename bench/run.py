@@ -1019,7 +1019,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_PRODUCTION"] = "false"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "debate.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -1,6 +1,8 @@
-"""API plumbing shared by every endpoint: pagination and one-line errors.
+"""DRF plumbing shared by every endpoint: pagination, one-line errors and the JSON parser.
 
-Kept free of view imports: DRF imports this module while it is itself being imported."""
+DRF imports this module (DEFAULT_PARSER_CLASSES) while `rest_framework.views` is itself being imported,
+so nothing here may import that module at import time: DRF's own exception handler is imported on use.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework import parsers
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from debate.errors import DomainError
 
@@ -27,6 +29,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     Validation errors keep their per-field structure under `errors` for clients that want it.
     """
+    from rest_framework.views import exception_handler as drf_exception_handler  # see the module docstring
+
     if isinstance(exc, DomainError):
         return Response({"detail": str(exc), **exc.extra}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -62,3 +66,13 @@ def one_line(detail: Any, prefix: str = "") -> str:
         )
     message = str(detail)
     return f"{prefix}: {message}" if prefix else message
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, with a 400 rather than a 500 for JSON nested too deeply for Python's own parser."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None

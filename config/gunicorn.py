@@ -1,6 +1,6 @@
 """Gunicorn settings for `make serve`, read from the environment (the README lists the variables).
 
-gunicorn debate.wsgi:application --config python:debate.gunicorn_config
+gunicorn config.wsgi:application --config python:config.gunicorn
 """
 
 from __future__ import annotations

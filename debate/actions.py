@@ -10,11 +10,11 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from debate.bulkwrite import insert_rows, reserve_ids, update_rows
+from debate.db import insert_rows, reserve_ids, update_rows
 from debate.errors import Conflict
 from debate.models import Article, Author, Comment, ReplyLink
-from debate.parsing import ParsedDocument, decode_document, parse_document
-from debate.threading import CommentText, ThreadedComment, reconstruct_threads, tree_layout
+from debate.reply_threads import CommentText, ThreadedComment, reconstruct_threads, tree_layout
+from debate.seed_parser import ParsedDocument, decode_document, parse_document
 
 ImportStatus = Literal["created", "updated", "unchanged"]
 

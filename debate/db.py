@@ -1,21 +1,30 @@
-"""Writing many rows at once, for the importers: ids drawn ahead, COPY for inserts, one UPDATE per batch.
+"""Database helpers beneath the ORM: bulk writes, streamed reads and consistent snapshots.
 
+Writing many rows at once, for the importers: ids drawn ahead, COPY for inserts, one UPDATE per batch.
 On PostgreSQL these are what make a 5,000-comment document or a million labels a matter of seconds:
 `bulk_create` compiles every value through the ORM into one huge INSERT, and `bulk_update` writes a
 CASE WHEN per field whose cost grows with the square of the batch. Elsewhere (SQLite, for development)
 they fall back to the ORM's bulk methods, which give the same rows.
 
 The callers run these inside their own transaction; nothing here commits.
+
+Reading many rows (exports, agreement): one query read through a server-side cursor in chunks, so memory
+stays flat and the number of queries does not depend on the number of rows. Reads that must agree with each
+other run in `one_snapshot()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import QuerySet
 
-__all__ = ["insert_rows", "reserve_ids", "update_rows"]
+__all__ = ["CHUNK_SIZE", "binary_rows", "insert_rows", "one_snapshot", "reserve_ids", "stream_rows", "update_rows"]
+
+CHUNK_SIZE = 2000
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
@@ -119,3 +128,47 @@ def update_rows(objects: Sequence[models.Model], names: Sequence[str], batch_siz
                 f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}",
                 params,
             )
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads that must agree with each other see the database as of one instant.
+
+    PostgreSQL gives each statement its own snapshot under READ COMMITTED, even inside a transaction, so the
+    transaction asks for REPEATABLE READ (possible only as its first statement, hence not when nested).
+    """
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def stream_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Every row of a values_list queryset, fetched in chunks: through a binary cursor on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return binary_rows(rows)
+    return rows.iterator(chunk_size=CHUNK_SIZE)
+
+
+def binary_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a values_list queryset through a binary server-side cursor, as the ORM's iterator would
+    give them (the queryset must need no converter beyond psycopg's: JSON arrives parsed, timestamps aware).
+
+    In binary, PostgreSQL sends numbers and timestamps as stored and psycopg decodes them in C: for a million
+    rows, a third less time than parsing their text, which is most of an export's time.
+    """
+    sql, params = rows.query.sql_with_params()
+    # In a transaction of its own, the cursor streams rows as they are fetched; a holdable cursor (what the
+    # ORM's iterator uses outside a transaction) would first copy the whole result aside on the server.
+    with transaction.atomic():
+        raw = connection.connection
+        assert raw is not None
+        with (
+            connection.wrap_database_errors,
+            raw.cursor(name=f"export_{id(rows):x}", binary=True, withhold=False) as cursor,
+        ):
+            cursor.itersize = CHUNK_SIZE
+            cursor.execute(sql, params)
+            yield from cursor

@@ -4,7 +4,7 @@ A generated document reads like the seeds to the parser and to the thread recons
 subtitle, an article body, `FILED UNDER:` tags and the author block, then numbered comments by recurring
 commenters (a few prolific, most occasional; names with dots, apostrophes, hyphens, digits and non-Latin
 letters), about half of them replies, up to `MAX_DEPTH` deep. A reply shows whom it answers the way the
-seeds do, so that `debate.threading` finds the intended parent:
+seeds do, so that `debate.reply_threads` finds the intended parent:
 
 * `@Name:` when the parent is that author's latest comment (the marker alone is then unambiguous);
 * `@Name:` followed by a quoted sentence of the parent when the author has commented since (the quote pins

@@ -18,7 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from annotations.agreement import (
+from annotations.quality.agreement import (
     STANCES,
     Rating,
     RatingTable,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth.models import User
 
-from annotations.datasets import annotation_rows
-from annotations.export import ANNOTATION_COLUMNS, in_blocks
+from annotations.export.formats import ANNOTATION_COLUMNS, in_blocks
+from annotations.export.rows import annotation_rows
 from annotations.models import Annotation, GoldLabel, Topic
 from debate.models import Article
 from debate.roles import Role

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from annotations.export import ANNOTATION_COLUMNS, comment_records, csv_lines, jsonl_lines, to_json
+from annotations.export.formats import ANNOTATION_COLUMNS, comment_records, csv_lines, jsonl_lines, to_json
 
 WHEN = datetime(2024, 5, 17, 9, 30, 5, 123456, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from annotations.export import ANNOTATION_COLUMNS
+from annotations.export.formats import ANNOTATION_COLUMNS
 from annotations.models import Annotation, Topic
 from debate.models import Article, Comment
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api, comments_by_number, label

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from annotations.charts import LABEL_WIDTH, PLOT_WIDTH, heatmap, interval_chart, stacked_bars
-from annotations.flow import relation, summarise, takes_both_sides
+from annotations.quality.charts import LABEL_WIDTH, PLOT_WIDTH, heatmap, interval_chart, stacked_bars
+from annotations.quality.flow import relation, summarise, takes_both_sides
 
 STANCES = ["favor", "against", "neutral", "not_about"]
 

@@ -16,13 +16,13 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from annotations.agreement import percent_agreement
 from annotations.management.commands.generate_corpus import annotator_name
 from annotations.models import Annotation, ChangeEvent, Consensus, Topic
+from annotations.quality.agreement import percent_agreement
 from debate.models import Article, Comment, ReplyLink
-from debate.parsing import decode_document, parse_document
+from debate.reply_threads import CommentText, reconstruct_threads
+from debate.seed_parser import decode_document, parse_document
 from debate.synthetic import MAX_DEPTH, generate_corpus, generate_document
-from debate.threading import CommentText, reconstruct_threads
 
 SEEDS_MEDIAN_LENGTH = 408  # characters, over the 57 comments of the seed corpus
 
@@ -84,7 +84,7 @@ def test_shape_authors_recur_replies_mention_and_quote_lengths_like_the_seeds() 
 
 
 def test_thread_reconstruction_finds_every_intended_parent() -> None:
-    """Markers and quotes are written so that a careful reader (debate.threading) recovers the tree."""
+    """Markers and quotes are written so that a careful reader (debate.reply_threads) recovers the tree."""
     for document in generate_corpus(seed=11, articles=3, comments_per_article=400):
         parsed = parse_document(decode_document(document.data))
         threads = reconstruct_threads(

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from debate.parsing import (
+from debate.seed_parser import (
     DERIVED_TITLE_CHARS,
     MAX_AUTHOR_LENGTH,
     ParsedDocument,

@@ -16,7 +16,7 @@ SECRET = "x7PqL2vN9sR4tY6wZ8bC1dF3gH5jK0mQ-uE_aI2oU4eY6rT8wQ1zX3cV5bN7mL9k"
 
 SHOW = """
 import json
-from debate import settings as s
+from config import settings as s
 print(json.dumps({
     "debug": s.DEBUG,
     "cache": s.CACHES["default"]["BACKEND"],
@@ -102,7 +102,7 @@ def test_deployment_checks_pass_with_production_settings() -> None:
         DJANGO_PRODUCTION="true",
         DATABASE_URL=POSTGRES,
         DJANGO_SECRET_KEY=SECRET,
-        DJANGO_SETTINGS_MODULE="debate.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from annotations.actions import set_stance
-from annotations.agreement import topic_report
 from annotations.models import Annotation, ChangeEvent, Consensus, Topic
+from annotations.quality.agreement import topic_report
 from debate.models import Article, Comment
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api
 

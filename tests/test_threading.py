@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from debate.parsing import decode_document, parse_document
-from debate.threading import (
+from debate.reply_threads import (
     FUZZY_THRESHOLD,
     MAX_FUZZY_CANDIDATES,
     CommentText,
@@ -26,6 +25,7 @@ from debate.threading import (
     reconstruct_threads,
     tree_layout,
 )
+from debate.seed_parser import decode_document, parse_document
 
 SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
 

@@ -1,4 +1,4 @@
-"""The database side of the exports: filtered, ordered, lazily fetched rows for `annotations.export`.
+"""The database side of the exports: filtered, ordered, lazily fetched rows for `annotations.export.formats`.
 
 Each stream is one query read through a server-side cursor in chunks, so memory stays flat and the
 number of queries does not depend on the number of rows.
@@ -10,17 +10,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import CharField, F, FilteredRelation, Func, Q, QuerySet
 from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
-from annotations.export import ANNOTATION_COLUMNS, comment_records
+from annotations.export.formats import ANNOTATION_COLUMNS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
 from annotations.models import Annotation, Consensus, GoldLabel, Topic
+from debate.db import CHUNK_SIZE, binary_rows
 from debate.models import Comment, ReplyLink
-
-CHUNK_SIZE = 2000
 
 # Export column -> ORM path, in ANNOTATION_COLUMNS order.
 _ANNOTATION_PATHS = {
@@ -71,7 +70,7 @@ def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any
     # Timestamps as the text the export writes anyway, made by PostgreSQL: no datetime object per value.
     paths = {**_ANNOTATION_PATHS, "created_at": "created_iso", "updated_at": "updated_iso"}
     rows = ordered.annotate(created_iso=_IsoFormat("created_at"), updated_iso=_IsoFormat("updated_at"))
-    for row in _binary_rows(rows.values_list(*paths.values())):
+    for row in binary_rows(rows.values_list(*paths.values())):
         yield dict(zip(ANNOTATION_COLUMNS, row, strict=True))
 
 
@@ -84,35 +83,6 @@ class _IsoFormat(Func):
         """THEN to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') """
         """ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
     )
-
-
-def stream_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """Every row of a values_list queryset, fetched in chunks: through a binary cursor on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        return _binary_rows(rows)
-    return rows.iterator(chunk_size=CHUNK_SIZE)
-
-
-def _binary_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """The rows of a values_list queryset through a binary server-side cursor, as the ORM's iterator would
-    give them (the queryset must need no converter beyond psycopg's: JSON arrives parsed, timestamps aware).
-
-    In binary, PostgreSQL sends numbers and timestamps as stored and psycopg decodes them in C: for a million
-    rows, a third less time than parsing their text, which is most of an export's time.
-    """
-    sql, params = rows.query.sql_with_params()
-    # In a transaction of its own, the cursor streams rows as they are fetched; a holdable cursor (what the
-    # ORM's iterator uses outside a transaction) would first copy the whole result aside on the server.
-    with transaction.atomic():
-        raw = connection.connection
-        assert raw is not None
-        with (
-            connection.wrap_database_errors,
-            raw.cursor(name=f"export_{id(rows):x}", binary=True, withhold=False) as cursor,
-        ):
-            cursor.itersize = CHUNK_SIZE
-            cursor.execute(sql, params)
-            yield from cursor
 
 
 def annotation_export_rows(*, request: HttpRequest) -> Iterator[dict[str, Any]]:

@@ -14,10 +14,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from annotations.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
-from annotations.datasets import stream_rows
-from annotations.flow import FlowSummary, summarise, takes_both_sides
 from annotations.models import Annotation, Consensus, Topic
+from annotations.quality.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
+from annotations.quality.flow import FlowSummary, summarise, takes_both_sides
+from debate.db import stream_rows
 from debate.models import Article, Comment, ReplyLink
 
 # Categories of a consensus distribution: the four stances, and items whose annotators disagree.

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from annotations.datasets import annotation_rows
-from annotations.export import ANNOTATION_COLUMNS, csv_lines, jsonl_lines
+from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, jsonl_lines
+from annotations.export.rows import annotation_rows
 from annotations.models import Annotation
 
 

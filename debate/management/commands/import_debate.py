@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
 from debate.actions import ImportRefused, ImportResult, import_document
-from debate.parsing import SeedFormatError
+from debate.seed_parser import SeedFormatError
 
 
 class Command(BaseCommand):

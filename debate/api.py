@@ -6,9 +6,6 @@ from typing import cast
 
 from django.db import DatabaseError, connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
-from django.views.defaults import server_error as django_server_error
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -66,23 +63,6 @@ class HealthView(APIView):
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"status": "ok", "database": database})
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Unknown URLs under /api/ answer like the API does: JSON with a one-line detail."""
-    if _wants_json(request):
-        return JsonResponse({"detail": f"no API endpoint at {request.path}"}, status=404)
-    return page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"detail": "internal error; the server log has the details"}, status=500)
-    return django_server_error(request)
 
 
 class TokenView(ObtainAuthToken):

@@ -1,8 +1,10 @@
-"""Browser pages of the workspace."""
+"""Browser pages of the workspace (namespace `workspace`)."""
 
 from django.urls import path
 
 from annotations import views
+
+app_name = "workspace"
 
 urlpatterns = [
     path("", views.article_list, name="articles"),
