@@ -11,17 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Value
 
 from annotations.consensus import compute_consensus
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
+from annotations.permissions import (
+    CANNOT_ANNOTATE,
+    ONLY_CURATORS_LINK,
+    can_annotate,
+    can_curate,
+)
 from debate.actions import relayout_article
 from debate.errors import Conflict, PreconditionFailed
 from debate.models import Article, Comment, ReplyLink
-from debate.roles import Role, has_role
 
 MAX_NOTE_LENGTH = 10_000
 MAX_EVIDENCE_SPANS = 100
@@ -52,14 +57,6 @@ class LabelWrite:
     annotation: Annotation
     created: bool
     changed: bool
-
-
-def can_annotate(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return has_role(user, Role.ANNOTATOR, Role.CURATOR, Role.ADMIN)
-
-
-def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return has_role(user, Role.CURATOR, Role.ADMIN)
 
 
 def clean_label(
@@ -232,7 +229,7 @@ def set_stance(
 ) -> LabelWrite:
     """Set the actor's own label for (comment, topic). Idempotent: the same values change nothing."""
     if not can_annotate(actor):
-        raise PermissionDenied("your role cannot write labels")
+        raise PermissionDenied(CANNOT_ANNOTATE)
     _ensure_open(topic)
     values = clean_label(
         comment=comment, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence
@@ -298,7 +295,7 @@ def _next_version(comment: Comment, topic: Topic, annotator: User) -> int:
 def clear_stance(*, actor: User, comment: Comment, topic: Topic, if_match: IfMatch | None = None) -> None:
     """Remove the actor's own label for (comment, topic); raises Annotation.DoesNotExist if there is none."""
     if not can_annotate(actor):
-        raise PermissionDenied("your role cannot write labels")
+        raise PermissionDenied(CANNOT_ANNOTATE)
     _lock_item(comment, topic)
     current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).first()
     _check_precondition(if_match, current)
@@ -323,7 +320,7 @@ def clear_stance(*, actor: User, comment: Comment, topic: Topic, if_match: IfMat
 def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comment:
     """A curator's correction of a comment's parent; kept through re-imports."""
     if not can_curate(actor):
-        raise PermissionDenied("only curators can change reply links")
+        raise PermissionDenied(ONLY_CURATORS_LINK)
     # The article row first: relayout_article locks all its comments, and two curators who each held one
     # comment of the same article while waiting for the other's would deadlock. The importer locks it too.
     Article.objects.select_for_update().filter(pk=comment.article_id).first()

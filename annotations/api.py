@@ -12,8 +12,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,8 +22,16 @@ from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks,
 from annotations.export.rows import annotation_export_rows, comment_export_records, export_filename
 from annotations.filters import AnnotationFilter, ChangeEventFilter, CommentFilter
 from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
+from annotations.permissions import (
+    CanCorrectReplyLinks,
+    CanCurate,
+    CanExport,
+    SeesAllLabels,
+    WritesOwnLabels,
+    sees_all_labels,
+)
 from annotations.quality import queries
-from annotations.querysets import sees_all_labels, with_labels_for
+from annotations.querysets import with_labels_for
 from annotations.serializers import (
     AnnotationSerializer,
     ChangeEventSerializer,
@@ -40,14 +47,7 @@ from annotations.serializers import (
 from debate.api import CommentViewSet
 from debate.db import one_snapshot
 from debate.models import Article, Comment
-from debate.roles import Role, authenticated_user, has_role
-
-
-class ExportRole(BasePermission):
-    message = "exports are for researchers, curators and admins"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return has_role(request.user, Role.RESEARCHER, Role.CURATOR, Role.ADMIN)
+from debate.roles import authenticated_user
 
 
 def topic_or_404(slug: str) -> Topic:
@@ -129,6 +129,8 @@ def etag(version: int) -> str:
 class CommentLabelView(APIView):
     """The caller's own label for a comment on a topic."""
 
+    permission_classes = [WritesOwnLabels]
+
     def _label_response(self, annotation: Annotation, status_code: int = status.HTTP_200_OK) -> Response:
         response = Response(AnnotationSerializer(annotation).data, status=status_code)
         response["ETag"] = etag(annotation.version)
@@ -150,8 +152,6 @@ class CommentLabelView(APIView):
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
     def put(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        if not actions.can_annotate(request.user):
-            raise PermissionDenied("your role cannot write labels")
         comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
         payload = LabelInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -171,8 +171,6 @@ class CommentLabelView(APIView):
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
     def delete(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        if not actions.can_annotate(request.user):
-            raise PermissionDenied("your role cannot write labels")
         comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
         actions.clear_stance(
             actor=authenticated_user(request), comment=comment, topic=topic, if_match=parse_if_match(request)
@@ -183,10 +181,10 @@ class CommentLabelView(APIView):
 class CommentParentView(APIView):
     """A curator's correction of a comment's parent (stored as a manual link, kept through re-imports)."""
 
+    permission_classes = [CanCorrectReplyLinks]
+
     @extend_schema(request=ParentInputSerializer, responses=LabelledCommentSerializer)
     def put(self, request: Request, comment_id: int) -> Response:
-        if not actions.can_curate(request.user):
-            raise PermissionDenied("only curators can change reply links")
         comment = comment_or_404(comment_id)
         payload = ParentInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -237,7 +235,7 @@ class ChangeEventList(generics.ListAPIView[ChangeEvent]):
 
 
 class _ExportView(APIView):
-    permission_classes = [ExportRole]
+    permission_classes = [CanExport]
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The stream has its own media type, so an `Accept: text/csv` must not be refused with a 406 because
@@ -283,17 +281,10 @@ class CommentExportJsonl(_ExportView):
         )
 
 
-class CurationRole(BasePermission):
-    message = "only curators and admins adjudicate"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return actions.can_curate(request.user)
-
-
 class CommentGoldView(APIView):
     """A curator's gold label for a comment on a topic; consensus then reads it first."""
 
-    permission_classes = [CurationRole]
+    permission_classes = [CanCurate]
 
     def _response(self, comment: Comment, topic: Topic, status_code: int = status.HTTP_200_OK) -> Response:
         record = with_labels_for(Comment.objects.filter(pk=comment.pk), self.request.user).get()
@@ -323,20 +314,11 @@ class CommentGoldView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LabelSummaryRole(BasePermission):
-    """Agreement and distributions are computed from everyone's labels: not for annotators (blind annotation)."""
-
-    message = "agreement and stance summaries are for curators, researchers and admins"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return sees_all_labels(request.user)
-
-
 class AgreementView(APIView):
     """Inter-annotator agreement per topic: Krippendorff's α with a bootstrap interval, per stage (about the
     topic? which stance?), by article and reply depth; Cohen's κ per pair, Fleiss' κ, percent agreement."""
 
-    permission_classes = [LabelSummaryRole]
+    permission_classes = [SeesAllLabels]
 
     @extend_schema(
         parameters=[
@@ -372,7 +354,7 @@ def _positive_int(value: str, name: str) -> int:
 class ConfusionView(APIView):
     """How two annotators' labels on a topic cross (rows: annotator a, columns: annotator b)."""
 
-    permission_classes = [LabelSummaryRole]
+    permission_classes = [SeesAllLabels]
 
     @extend_schema(
         parameters=[
@@ -403,7 +385,7 @@ class ProgressView(APIView):
 class DistributionView(APIView):
     """Consensus stance counts per topic, overall and per article."""
 
-    permission_classes = [LabelSummaryRole]
+    permission_classes = [SeesAllLabels]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
@@ -420,7 +402,7 @@ class ArticleStanceSummaryView(APIView):
     """Per topic: consensus stance counts of an article's comments, and whether its reply links agree, oppose
     or shift, with the share of opposing replies."""
 
-    permission_classes = [LabelSummaryRole]
+    permission_classes = [SeesAllLabels]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, article_id: int) -> Response:

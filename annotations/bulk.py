@@ -25,9 +25,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from annotations.actions import TopicClosed, can_annotate, check_label_values, clean_label
+from annotations.actions import TopicClosed, check_label_values, clean_label
 from annotations.consensus import compute_consensus
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
+from annotations.permissions import can_annotate
 from debate.db import insert_rows
 from debate.errors import Conflict
 from debate.models import Comment

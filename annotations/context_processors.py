@@ -6,8 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from annotations.actions import can_annotate, can_curate
-from annotations.querysets import sees_all_labels
+from annotations.permissions import role_flags
 from debate.roles import roles_of
 
 
@@ -17,7 +16,5 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "roles": sorted(role.value for role in roles_of(user)),
-        "can_annotate": can_annotate(user),
-        "can_curate": can_curate(user),
-        "sees_all": sees_all_labels(user),
+        **role_flags(user),
     }

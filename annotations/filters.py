@@ -13,11 +13,10 @@ from django_filters import rest_framework as filters
 from django_filters.widgets import BooleanWidget
 
 from annotations.models import Annotation, ChangeEvent, Consensus, ConsensusStatus, Stance, Topic
-from annotations.querysets import sees_all_labels
+from annotations.permissions import BLIND, sees_all_labels, sees_labels_of
 from debate.filters import CommentFilter as CorpusCommentFilter
 from debate.models import Article, Comment
 
-BLIND = "annotators see only their own labels (blind annotation)"
 STANCE_CHOICES = ", ".join(Stance.values)
 
 
@@ -184,7 +183,7 @@ class CommentFilter(CorpusCommentFilter):
         if (status or (stance and not annotator)) and not sees_all_labels(user):
             raise PermissionDenied(f"{BLIND}: filter by annotator=<your username> instead of consensus")
         if annotator:
-            if not sees_all_labels(user) and annotator != user.get_username():
+            if not sees_labels_of(user, annotator):
                 raise PermissionDenied(BLIND)
             labels = Annotation.objects.filter(comment=OuterRef("pk"), annotator__username=annotator)
             if topic:
@@ -250,7 +249,7 @@ class AnnotationFilter(filters.FilterSet):
 
     def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         user = _user_of(self.request)
-        if not sees_all_labels(user) and value != user.get_username():
+        if not sees_labels_of(user, value):
             raise PermissionDenied(BLIND)
         return queryset.filter(annotator__username=value)
 
@@ -276,6 +275,6 @@ class ChangeEventFilter(filters.FilterSet):
 
     def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         user = _user_of(self.request)
-        if not sees_all_labels(user) and value != user.get_username():
+        if not sees_labels_of(user, value):
             raise PermissionDenied(BLIND)
         return queryset.filter(annotator_username=value)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Prefetch, QuerySet
 
-from debate.roles import Role, has_role
+from annotations.permissions import sees_all_labels
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     # Models named in QuerySet[...] strings, which ruff does not read as uses.
     from annotations.models import Annotation, Consensus, Topic  # noqa: F401
     from debate.models import Comment
-
-
-def sees_all_labels(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Blind annotation: only curators, researchers and admins see labels other than their own."""
-    return has_role(user, Role.CURATOR, Role.RESEARCHER, Role.ADMIN)
 
 
 class TopicQuerySet(models.QuerySet["Topic", Any]):

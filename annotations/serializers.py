@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from annotations.models import Annotation, ChangeEvent, Topic
-from annotations.querysets import sees_all_labels
+from annotations.permissions import sees_all_labels
 from debate.models import Comment
 from debate.serializers import CommentSerializer
 

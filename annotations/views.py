@@ -28,8 +28,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from annotations import actions
 from annotations.filters import RELATION_CHOICES, THREAD_MIX_CHOICES, CommentFilter, unfinished_by
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
+from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
 from annotations.quality import charts, queries
-from annotations.querysets import sees_all_labels, with_labels_for
+from annotations.querysets import with_labels_for
 from debate.errors import DomainError
 from debate.models import Article, Comment
 from debate.roles import authenticated_user
@@ -60,6 +61,16 @@ def vary_on_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def refusal(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    """A refused request: for htmx, a fragment holding the one-line error and nothing else; otherwise the
+    error page for the status."""
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "_refusal.html", {"message": message}, status=status)
+    if status == 403:
+        raise PermissionDenied(message)
+    raise Http404(message)
 
 
 # --- panels ------------------------------------------------------------------------------------------
@@ -138,8 +149,7 @@ def workspace_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "topics": list(Topic.objects.active()),
         "stance_choices": [(value, label, STANCE_KEYS[value]) for value, label in Stance.choices],
-        "can_annotate": actions.can_annotate(user),
-        "sees_all": sees_all_labels(user),
+        **role_flags(user),
     }
 
 
@@ -601,8 +611,8 @@ def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict
 def adjudicate(request: HttpRequest) -> HttpResponse:
     """The disagreement queue: every annotator's label, note and evidence side by side, and the gold form."""
     user = authenticated_user(request)
-    if not actions.can_curate(user):
-        raise PermissionDenied("only curators adjudicate")
+    if not can_curate(user):
+        raise PermissionDenied(ONLY_CURATORS_ADJUDICATE)
     try:
         rows, chosen = _adjudication_queryset(request.GET)
     except ValidationError as invalid:
@@ -629,8 +639,13 @@ def adjudicate(request: HttpRequest) -> HttpResponse:
 @require_POST
 @vary_on_htmx
 def gold_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpResponse:
-    """Set or withdraw the gold label of one item; answers with the item re-rendered."""
+    """Set or withdraw the gold label of one item; answers with the item re-rendered.
+
+    The role is checked before anything is read: the item shows every annotator's label, and even whether it
+    exists tells whether anyone labelled the comment (blind annotation)."""
     user = authenticated_user(request)
+    if not can_curate(user):
+        return refusal(request, ONLY_CURATORS_ADJUDICATE, status=403)
     comment, topic = _label_target(comment_id, topic_slug)
 
     def change() -> None:
