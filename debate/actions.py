@@ -7,14 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from debate.db import insert_rows, reserve_ids, update_rows
 from debate.errors import Conflict
 from debate.models import Article, Author, Comment, ReplyLink
 from debate.reply_threads import CommentText, ThreadedComment, reconstruct_threads, tree_layout
-from debate.seed_parser import ParsedDocument, decode_document, parse_document
+from debate.seed_parser import ParsedDocument, SeedFormatError, decode_document, parse_document
 
 ImportStatus = Literal["created", "updated", "unchanged"]
 
@@ -36,13 +36,17 @@ class ImportResult:
     ignored_lines: int = 0
 
 
-def import_document(*, source: str, data: bytes) -> ImportResult:
+def import_document(*, source: str, data: bytes, origin: str = "", replace: bool = False) -> ImportResult:
     """Import one seed file's bytes under the name `source`, all or nothing.
 
     The same bytes again write nothing. A changed file updates the article in place: comments whose
     number, author and text are unchanged keep their identity (and what is attached to them), and a
-    curator's manual parent survives. Raises SeedFormatError for a malformed file, and ImportRefused when
-    the new version would delete a comment that something (an annotation) still depends on.
+    curator's manual parent survives. Articles are keyed by file name; `origin` says where this file comes
+    from (the command passes its folder), and a changed file under a name first imported from another origin
+    is refused unless `replace`: a namesake from another folder must not silently overwrite an article.
+    Raises SeedFormatError for a malformed file or a value too long to store, and ImportRefused when the
+    new version would delete a comment that something (an annotation) still depends on, or comes from
+    another origin.
     """
     digest = hashlib.sha256(data).hexdigest()
     existing = Article.objects.filter(source=source).first()
@@ -54,7 +58,13 @@ def import_document(*, source: str, data: bytes) -> ImportResult:
             comments=Comment.objects.filter(article=existing).count(),
             reply_links=ReplyLink.objects.filter(source__article=existing).count(),
         )
+    if existing is not None and existing.origin != origin and not replace:
+        raise ImportRefused(
+            f"an article named {source} was imported from {existing.origin or 'elsewhere'} with other content; "
+            "replace it with this file explicitly (import_debate --replace) or rename the file"
+        )
     document = parse_document(decode_document(data))
+    _check_lengths(source, document)
     threads = reconstruct_threads(
         document.body, [CommentText(c.author, c.body) for c in document.comments], article_author=document.author
     )
@@ -71,6 +81,7 @@ def import_document(*, source: str, data: bytes) -> ImportResult:
                 "tags": list(document.tags),
                 "author": authors.get(document.author or ""),
                 "author_bio": document.author_bio,
+                "origin": origin,
             },
         )
         comments = _save_comments(article, document, threads, authors)
@@ -83,6 +94,27 @@ def import_document(*, source: str, data: bytes) -> ImportResult:
         reply_links=links,
         ignored_lines=len(document.ignored_lines),
     )
+
+
+def _check_lengths(source: str, document: ParsedDocument) -> None:
+    """Refuse, in one line, any value longer than its column, before anything is written, rather than fail
+    with a DataError half-way. The parser already keeps titles, subtitles and commenters' names short (a
+    longer "NAME says:" is a sentence of the comment) and comment numbers to nine digits; checked here once
+    more, against the columns themselves, so that a change to either side cannot reopen the gap."""
+
+    def limit(model: type[Article] | type[Author], name: str) -> int:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.CharField)
+        return int(field.max_length or 0)
+
+    for what, value, most in [
+        ("file name", source, limit(Article, "source")),
+        ("title", document.title, limit(Article, "title")),
+        ("subtitle", document.subtitle, limit(Article, "subtitle")),
+        ("article author", document.author or "", limit(Author, "name")),
+    ]:
+        if len(value) > most:
+            raise SeedFormatError(f"{what} is {len(value)} characters long; at most {most} are allowed")
 
 
 def _authors_by_name(names: Iterable[str | None]) -> dict[str, Author]:

@@ -23,6 +23,9 @@ class Author(models.Model):
 
 class Article(models.Model):
     source = models.CharField(max_length=255, unique=True, help_text="File name the article was imported from.")
+    origin = models.TextField(
+        blank=True, help_text="Where the file came from (the importing command's folder); empty when unknown."
+    )
     content_sha256 = models.CharField(max_length=64, help_text="Digest of the imported file's bytes.")
     title = models.CharField(max_length=500)
     title_derived = models.BooleanField(default=False, help_text="The file had no title line.")

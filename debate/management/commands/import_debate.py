@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -14,6 +17,8 @@ from django.db import connection, connections
 
 from debate.actions import ImportRefused, ImportResult, import_document
 from debate.seed_parser import SeedFormatError
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -27,18 +32,25 @@ class Command(BaseCommand):
             default=1,
             help="Import this many files at once, in separate processes (each file is still one transaction).",
         )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Let a changed file update an article of the same file name that was imported from another folder.",
+        )
 
-    def handle(self, *args: Any, paths: list[Path], jobs: int = 1, **options: Any) -> None:
+    def handle(self, *args: Any, paths: list[Path], jobs: int = 1, replace: bool = False, **options: Any) -> None:
         if jobs < 1:
             raise CommandError("--jobs must be at least 1")
-        files, failures = _expand(paths)
+        found, failures = _expand(paths)
+        files, refused = _importable(found)
+        failures.extend(refused)
         for problem in failures:
             self.stderr.write(f"  failed     {problem}")
         counts: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0}
-        for file, result in zip(files, _import_all(files, jobs), strict=True):
+        for file, result in zip(files, _import_all(files, jobs, replace), strict=True):
             if isinstance(result, str):
-                failures.append(f"{file}: {result}")
-                self.stderr.write(f"  failed     {file}: {result}")
+                failures.append(f"{shown(file)}: {result}")
+                self.stderr.write(f"  failed     {shown(file)}: {result}")
                 continue
             counts[result.status] += 1
             ignored = f", {result.ignored_lines} line(s) of page chrome ignored" if result.ignored_lines else ""
@@ -52,29 +64,64 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Imported {len(files)} file(s): {summary}"))
 
 
-def _import_file(file: Path) -> ImportResult | str:
-    """The file's import result, or why it failed, in one line."""
+def shown(path: Path) -> str:
+    """The path as printable text: bytes that are not UTF-8 appear as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def _importable(files: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files whose names can key an article, and one line for each that cannot: a name that is not
+    UTF-8 (no database column holds it), or a name that an earlier file of this run already has."""
+    kept: list[Path] = []
+    problems: list[str] = []
+    first_with_name: dict[str, Path] = {}
+    for file in files:
+        try:
+            file.name.encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(f"{shown(file)}: the file name is not valid UTF-8; rename the file")
+            continue
+        earlier = first_with_name.setdefault(file.name, file)
+        if earlier is not file:
+            problems.append(
+                f"{shown(file)}: same file name as {shown(earlier)} in this run; articles are keyed by file name"
+            )
+            continue
+        kept.append(file)
+    return kept, problems
+
+
+def _import_file(file: Path, replace: bool = False) -> ImportResult | str:
+    """The file's import result, or why it failed, in one line. One file's failure, whatever it is, must not
+    stop the others: an unexpected error is reported for its file (LOG_LEVEL=debug logs the traceback)."""
     try:
-        return import_document(source=file.name, data=file.read_bytes())
+        return import_document(
+            source=file.name, data=file.read_bytes(), origin=str(file.resolve().parent), replace=replace
+        )
     except (SeedFormatError, ImportRefused) as error:
         return str(error)
     except OSError as error:
         return f"cannot read ({error.strerror})"
+    except Exception as error:
+        logger.debug("importing %s failed", shown(file), exc_info=True)
+        first_line = next(iter(str(error).strip().splitlines()), "")
+        return f"unexpected error, file skipped ({type(error).__name__}: {first_line})"
 
 
-def _import_all(files: list[Path], jobs: int) -> Iterator[ImportResult | str]:
+def _import_all(files: list[Path], jobs: int, replace: bool) -> Iterator[ImportResult | str]:
     """Results in file order. With several jobs, parsing and thread reconstruction (most of the work, and
     pure Python) run on several cores; the database serialises only what must be serialised."""
+    import_one = functools.partial(_import_file, replace=replace)
     # One at a time inside a caller's transaction, whose data other processes could not see, and in a process
     # that runs other threads (a test server, a browser driver): forking it could copy a lock some thread holds.
     if jobs == 1 or len(files) < 2 or connection.in_atomic_block or threading.active_count() > 1:
-        yield from map(_import_file, files)
+        yield from map(import_one, files)
         return
     # Forked children must not share the parent's database connection; each opens its own.
     connections.close_all()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=context) as pool:
-        yield from pool.map(_import_file, files)
+        yield from pool.map(import_one, files)
 
 
 def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
@@ -86,15 +133,15 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
             try:
                 found = sorted(entry for entry in path.iterdir() if entry.suffix == ".txt" and entry.is_file())
             except OSError as error:
-                problems.append(f"{path}: cannot read folder ({error.strerror})")
+                problems.append(f"{shown(path)}: cannot read folder ({error.strerror})")
                 continue
             if not found:
-                problems.append(f"{path}: folder holds no .txt files")
+                problems.append(f"{shown(path)}: folder holds no .txt files")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         elif path.exists():
-            problems.append(f"{path}: not a regular file")
+            problems.append(f"{shown(path)}: not a regular file")
         else:
-            problems.append(f"{path}: no such file or folder")
+            problems.append(f"{shown(path)}: no such file or folder")
     return files, problems
