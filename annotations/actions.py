@@ -1,8 +1,11 @@
 """Use cases that write labels and reply links. The API, the HTMX views and the commands all call these.
 
 Each is one transaction. Every change is recorded in the append-only `ChangeEvent` table, and the
-item's consensus is recomputed in the same transaction. Writers of one (comment, topic) serialise on the
+item's consensus is recomputed in the same transaction. Writers of one (item, topic) serialise on the
 item's consensus row, so concurrent labels can neither duplicate nor be lost from the consensus.
+
+An item is a comment, or the article itself: label actions take `comment=` or `article=` (exactly one), and the
+article's own labels follow every rule of comment labels.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max, Value
 
 from annotations.consensus import compute_consensus
+from annotations.items import LabelItem, label_item
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
 from annotations.permissions import (
     CANNOT_ANNOTATE,
@@ -61,16 +65,17 @@ class LabelWrite:
 
 def clean_label(
     *,
-    comment: Comment,
+    item: Comment | Article | LabelItem,
     stance: Any,
     unsure: Any = False,
     confidence: Any = None,
     note: Any = "",
     evidence: Any = (),
 ) -> dict[str, Any]:
-    """Validate a label's values against the comment; raises ValidationError naming each bad field."""
+    """Validate a label's values against the item's text; raises ValidationError naming each bad field."""
     errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
-    spans, evidence_error = _clean_evidence(comment.body, evidence)
+    item = item if isinstance(item, LabelItem) else LabelItem.of(item)
+    spans, evidence_error = _clean_evidence(item.body, evidence, item.item_type)
     if evidence_error:
         errors["evidence"] = evidence_error
     if errors:
@@ -79,7 +84,7 @@ def clean_label(
 
 
 def check_label_values(*, stance: Any, unsure: Any = False, confidence: Any = None, note: Any = "") -> None:
-    """The checks of `clean_label` that need no comment body (everything but evidence)."""
+    """The checks of `clean_label` that need no item text (everything but evidence)."""
     errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
     if errors:
         raise ValidationError(errors)
@@ -105,7 +110,7 @@ def _stance_and_note_errors(stance: Any, note: Any) -> dict[str, str]:
     return errors
 
 
-def _clean_evidence(body: str, evidence: Any) -> tuple[list[dict[str, Any]], str | None]:
+def _clean_evidence(body: str, evidence: Any, item_type: str) -> tuple[list[dict[str, Any]], str | None]:
     """Spans sorted and deduplicated, each checked against the body (offsets count code points)."""
     if not isinstance(evidence, list | tuple):
         return [], "must be a list of {start, end, text} spans"
@@ -121,10 +126,10 @@ def _clean_evidence(body: str, evidence: Any) -> tuple[list[dict[str, Any]], str
         if not isinstance(text, str):
             return [], f"span {number}: text must be a string"
         if not 0 <= start < end <= len(body):
-            return [], f"span {number} ({start}–{end}) is outside the comment body (0–{len(body)})"
+            return [], f"span {number} ({start}–{end}) is outside the {item_type} body (0–{len(body)})"
         if body[start:end] != text:
             return [], (
-                f"span {number} ({start}–{end}): text {_excerpt(text)} does not match the comment body there, "
+                f"span {number} ({start}–{end}): text {_excerpt(text)} does not match the {item_type} body there, "
                 f"which reads {_excerpt(body[start:end])}"
             )
         spans[(start, end)] = {"start": start, "end": end, "text": text}
@@ -146,25 +151,25 @@ def _snapshot(annotation: Annotation) -> dict[str, Any]:
     }
 
 
-def _lock_item(comment: Comment, topic: Topic) -> None:
+def _lock_item(item: LabelItem, topic: Topic) -> None:
     """Take the item's lock: its consensus row, created on first use."""
     # Nearly always the row exists: one statement locks it. Only the first write of an item creates it.
-    locked = Consensus.objects.select_for_update().filter(comment=comment, topic=topic).order_by().values("pk")
+    locked = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).order_by().values("pk")
     if locked.first() is not None:
         return
-    Consensus.objects.bulk_create([Consensus(comment=comment, topic=topic)], ignore_conflicts=True)
-    Consensus.objects.select_for_update().filter(comment=comment, topic=topic).get()
+    Consensus.objects.bulk_create([Consensus(**item.keys, topic=topic)], ignore_conflicts=True)
+    Consensus.objects.select_for_update().filter(**item.keys, topic=topic).get()
 
 
-def recompute_consensus(*, comment: Comment, topic: Topic) -> Consensus:
+def recompute_consensus(*, item: LabelItem, topic: Topic) -> Consensus:
     """Recompute and store an item's consensus; the caller holds the item's lock."""
     # Labels and gold label in one round trip; without a default ordering, no join to the topic table.
     rows = (
-        Annotation.objects.filter(comment=comment, topic=topic)
+        Annotation.objects.filter(**item.keys, topic=topic)
         .order_by()
         .values_list("stance", Value(False))
         .union(
-            GoldLabel.objects.filter(comment=comment, topic=topic).order_by().values_list("stance", Value(True)),
+            GoldLabel.objects.filter(**item.keys, topic=topic).order_by().values_list("stance", Value(True)),
             all=True,
         )
     )
@@ -176,10 +181,10 @@ def recompute_consensus(*, comment: Comment, topic: Topic) -> Consensus:
         else:
             stances.append(stance)
     result = compute_consensus(stances, gold)
-    Consensus.objects.filter(comment=comment, topic=topic).update(
+    Consensus.objects.filter(**item.keys, topic=topic).update(
         stance=result.stance, status=result.status, n=result.n, counts=result.counts
     )
-    return Consensus(comment=comment, topic=topic, stance=result.stance, status=result.status, n=result.n)
+    return Consensus(**item.keys, topic=topic, stance=result.stance, status=result.status, n=result.n)
 
 
 def _record(
@@ -187,7 +192,7 @@ def _record(
     kind: str,
     action: str,
     actor: User,
-    comment: Comment,
+    item: LabelItem,
     topic: Topic | None = None,
     annotator: User | None = None,
     version: int | None = None,
@@ -199,8 +204,9 @@ def _record(
         action=action,
         actor_id=actor.pk,
         actor_username=actor.get_username(),
-        comment_id=comment.pk,
-        article_id=comment.article_id,
+        item_type=item.item_type,
+        comment_id=item.comment_id,
+        article_id=item.article_id,
         topic_slug=topic.slug if topic else "",
         annotator_username=annotator.get_username() if annotator else "",
         version=version,
@@ -218,8 +224,9 @@ def _ensure_open(topic: Topic) -> None:
 def set_stance(
     *,
     actor: User,
-    comment: Comment,
     topic: Topic,
+    comment: Comment | None = None,
+    article: Article | None = None,
     stance: Any,
     unsure: Any = False,
     confidence: Any = None,
@@ -227,36 +234,36 @@ def set_stance(
     evidence: Any = (),
     if_match: IfMatch | None = None,
 ) -> LabelWrite:
-    """Set the actor's own label for (comment, topic). Idempotent: the same values change nothing."""
+    """Set the actor's own label for (item, topic), the item being `comment` or `article` itself. Idempotent:
+    the same values change nothing."""
+    item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)
     _ensure_open(topic)
-    values = clean_label(
-        comment=comment, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence
-    )
-    _lock_item(comment, topic)
-    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).order_by("pk").first()
+    values = clean_label(item=item, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence)
+    _lock_item(item, topic)
+    current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
     _check_precondition(if_match, current)
 
     if current is None:
         annotation = Annotation.objects.create(
-            comment=comment, topic=topic, annotator=actor, version=_next_version(comment, topic, actor), **values
+            **item.keys, topic=topic, annotator=actor, version=_next_version(item, topic, actor), **values
         )
+        _known(annotation, item, topic, actor)
         _record(
             kind=ChangeEvent.Kind.ANNOTATION,
             action=ChangeEvent.Action.CREATE,
             actor=actor,
-            comment=comment,
+            item=item,
             topic=topic,
             annotator=actor,
             version=annotation.version,
             after=_snapshot(annotation),
         )
-        recompute_consensus(comment=comment, topic=topic)
+        recompute_consensus(item=item, topic=topic)
         return LabelWrite(annotation, created=True, changed=True)
 
-    # Known already: callers that show the label (the API's serializer) need not load them again.
-    current.comment, current.topic, current.annotator = comment, topic, actor
+    _known(current, item, topic, actor)
     if all(getattr(current, field) == value for field, value in values.items()):
         return LabelWrite(current, created=False, changed=False)
     before = _snapshot(current)
@@ -268,7 +275,7 @@ def set_stance(
         kind=ChangeEvent.Kind.ANNOTATION,
         action=ChangeEvent.Action.UPDATE,
         actor=actor,
-        comment=comment,
+        item=item,
         topic=topic,
         annotator=actor,
         version=current.version,
@@ -276,15 +283,25 @@ def set_stance(
         after=_snapshot(current),
     )
     if before["stance"] != current.stance:
-        recompute_consensus(comment=comment, topic=topic)
+        recompute_consensus(item=item, topic=topic)
     return LabelWrite(current, created=False, changed=True)
 
 
-def _next_version(comment: Comment, topic: Topic, annotator: User) -> int:
+def _known(annotation: Annotation, item: LabelItem, topic: Topic, annotator: User) -> None:
+    """Related rows known already: callers that show the label (the API's serializer) need not load them."""
+    if item.comment is not None:
+        annotation.comment = item.comment
+    else:
+        assert item.article is not None
+        annotation.article = item.article
+    annotation.topic, annotation.annotator = topic, annotator
+
+
+def _next_version(item: LabelItem, topic: Topic, annotator: User) -> int:
     """Versions never repeat for an item and annotator, even after a delete, so stale ETags stay stale."""
     last = ChangeEvent.objects.filter(
         kind=ChangeEvent.Kind.ANNOTATION,
-        comment_id=comment.pk,
+        **item.keys,
         topic_slug=topic.slug,
         annotator_username=annotator.get_username(),
     ).aggregate(last=Max("version"))["last"]
@@ -292,28 +309,36 @@ def _next_version(comment: Comment, topic: Topic, annotator: User) -> int:
 
 
 @transaction.atomic
-def clear_stance(*, actor: User, comment: Comment, topic: Topic, if_match: IfMatch | None = None) -> None:
-    """Remove the actor's own label for (comment, topic); raises Annotation.DoesNotExist if there is none."""
+def clear_stance(
+    *,
+    actor: User,
+    topic: Topic,
+    comment: Comment | None = None,
+    article: Article | None = None,
+    if_match: IfMatch | None = None,
+) -> None:
+    """Remove the actor's own label for (item, topic); raises Annotation.DoesNotExist if there is none."""
+    item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)
-    _lock_item(comment, topic)
-    current = Annotation.objects.filter(comment=comment, topic=topic, annotator_id=actor.pk).first()
+    _lock_item(item, topic)
+    current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).first()
     _check_precondition(if_match, current)
     if current is None:
-        raise Annotation.DoesNotExist(f"you have no label for comment {comment.pk} on {topic.slug!r}")
+        raise Annotation.DoesNotExist(f"you have no label for {item} on {topic.slug!r}")
     before = _snapshot(current)
     current.delete()
     _record(
         kind=ChangeEvent.Kind.ANNOTATION,
         action=ChangeEvent.Action.DELETE,
         actor=actor,
-        comment=comment,
+        item=item,
         topic=topic,
         annotator=actor,
         version=before["version"],
         before=before,
     )
-    recompute_consensus(comment=comment, topic=topic)
+    recompute_consensus(item=item, topic=topic)
 
 
 @transaction.atomic
@@ -349,7 +374,7 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comm
         kind=ChangeEvent.Kind.PARENT,
         action=ChangeEvent.Action.UPDATE,
         actor=actor,
-        comment=comment,
+        item=LabelItem.of(comment),
         before=before,
         after={"parent": comment.parent_id, "manual": True},
     )
@@ -362,52 +387,62 @@ def _gold_snapshot(gold: GoldLabel) -> dict[str, Any]:
 
 
 @transaction.atomic
-def set_gold(*, actor: User, comment: Comment, topic: Topic, stance: Any, note: Any = "") -> GoldLabel:
-    """A curator's adjudicated label for (comment, topic); consensus reads it before any annotator's."""
+def set_gold(
+    *,
+    actor: User,
+    topic: Topic,
+    stance: Any,
+    note: Any = "",
+    comment: Comment | None = None,
+    article: Article | None = None,
+) -> GoldLabel:
+    """A curator's adjudicated label for (item, topic); consensus reads it before any annotator's."""
+    item = label_item(comment=comment, article=article)
     if not can_curate(actor):
         raise PermissionDenied("only curators can set gold labels")
     errors = _stance_and_note_errors(stance, note)
     if errors:
         raise ValidationError(errors)
-    _lock_item(comment, topic)
-    gold = GoldLabel.objects.filter(comment=comment, topic=topic).select_related("set_by").first()
+    _lock_item(item, topic)
+    gold = GoldLabel.objects.filter(**item.keys, topic=topic).select_related("set_by").first()
     if gold is not None and (gold.stance, gold.note, gold.set_by_id) == (stance, note, actor.pk):
         return gold
     before = _gold_snapshot(gold) if gold else None
     if gold is None:
-        gold = GoldLabel(comment=comment, topic=topic)
+        gold = GoldLabel(**item.keys, topic=topic)
     gold.stance, gold.note, gold.set_by = stance, note, actor
     gold.save()
     _record(
         kind=ChangeEvent.Kind.GOLD,
         action=ChangeEvent.Action.UPDATE if before else ChangeEvent.Action.CREATE,
         actor=actor,
-        comment=comment,
+        item=item,
         topic=topic,
         before=before,
         after=_gold_snapshot(gold),
     )
-    recompute_consensus(comment=comment, topic=topic)
+    recompute_consensus(item=item, topic=topic)
     return gold
 
 
 @transaction.atomic
-def clear_gold(*, actor: User, comment: Comment, topic: Topic) -> None:
+def clear_gold(*, actor: User, topic: Topic, comment: Comment | None = None, article: Article | None = None) -> None:
     """Withdraw a gold label: the item's consensus falls back to the annotators' labels."""
+    item = label_item(comment=comment, article=article)
     if not can_curate(actor):
         raise PermissionDenied("only curators can remove gold labels")
-    _lock_item(comment, topic)
-    gold = GoldLabel.objects.filter(comment=comment, topic=topic).select_related("set_by").first()
+    _lock_item(item, topic)
+    gold = GoldLabel.objects.filter(**item.keys, topic=topic).select_related("set_by").first()
     if gold is None:
-        raise GoldLabel.DoesNotExist(f"comment {comment.pk} has no gold label on {topic.slug!r}")
+        raise GoldLabel.DoesNotExist(f"{item} has no gold label on {topic.slug!r}")
     before = _gold_snapshot(gold)
     gold.delete()
     _record(
         kind=ChangeEvent.Kind.GOLD,
         action=ChangeEvent.Action.DELETE,
         actor=actor,
-        comment=comment,
+        item=item,
         topic=topic,
         before=before,
     )
-    recompute_consensus(comment=comment, topic=topic)
+    recompute_consensus(item=item, topic=topic)

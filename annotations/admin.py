@@ -28,25 +28,45 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(Annotation)
 class AnnotationAdmin(ReadOnlyAdmin):
-    list_display = ["comment", "topic", "annotator", "stance", "unsure", "confidence", "version", "updated_at"]
+    list_display = [
+        "article",
+        "comment",
+        "topic",
+        "annotator",
+        "stance",
+        "unsure",
+        "confidence",
+        "version",
+        "updated_at",
+    ]
     list_filter = ["topic", "stance", "unsure"]
-    list_select_related = ["comment", "topic", "annotator", "comment__author"]
+    list_select_related = ["article", "comment", "topic", "annotator", "comment__author"]
 
 
 @admin.register(Consensus)
 class ConsensusAdmin(ReadOnlyAdmin):
-    list_display = ["comment", "topic", "stance", "status", "n"]
+    list_display = ["article", "comment", "topic", "stance", "status", "n"]
     list_filter = ["topic", "status", "stance"]
-    list_select_related = ["comment", "topic", "comment__author"]
+    list_select_related = ["article", "comment", "topic", "comment__author"]
 
 
 @admin.register(GoldLabel)
 class GoldLabelAdmin(ReadOnlyAdmin):
-    list_display = ["comment", "topic", "stance", "set_by", "set_at"]
-    list_select_related = ["comment", "topic", "set_by", "comment__author"]
+    list_display = ["article", "comment", "topic", "stance", "set_by", "set_at"]
+    list_select_related = ["article", "comment", "topic", "set_by", "comment__author"]
 
 
 @admin.register(ChangeEvent)
 class ChangeEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "kind", "action", "actor_username", "comment_id", "topic_slug", "annotator_username"]
+    list_display = [
+        "at",
+        "kind",
+        "action",
+        "actor_username",
+        "item_type",
+        "article_id",
+        "comment_id",
+        "topic_slug",
+        "annotator_username",
+    ]
     list_filter = ["kind", "action"]

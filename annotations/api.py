@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 from annotations import actions
 from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
 from annotations.export.rows import annotation_export_rows, comment_export_records, export_filename
-from annotations.filters import AnnotationFilter, ChangeEventFilter, CommentFilter
+from annotations.filters import AnnotationFilter, ArticleFilter, ChangeEventFilter, CommentFilter
+from annotations.items import LabelItem
 from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
 from annotations.permissions import (
     CanCorrectReplyLinks,
@@ -37,6 +38,8 @@ from annotations.serializers import (
     ChangeEventSerializer,
     GoldInputSerializer,
     LabelInputSerializer,
+    LabelledArticleDetailSerializer,
+    LabelledArticleSerializer,
     LabelledCommentSerializer,
     ParentInputSerializer,
     ThreadNodeSerializer,
@@ -44,7 +47,7 @@ from annotations.serializers import (
     consensus_of,
     gold_of,
 )
-from debate.api import CommentViewSet
+from debate.api import ArticleViewSet, CommentViewSet
 from debate.db import one_snapshot
 from debate.models import Article, Comment
 from debate.roles import authenticated_user
@@ -62,6 +65,20 @@ def comment_or_404(comment_id: int) -> Comment:
     if comment is None:
         raise NotFound(f"no comment with id {comment_id}")
     return comment
+
+
+def article_or_404(article_id: int) -> Article:
+    article = Article.objects.filter(pk=article_id).first()
+    if article is None:
+        raise NotFound(f"no article with id {article_id}")
+    return article
+
+
+def item_or_404(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The labelled item a URL names, as the actions' keyword: `{"comment": ...}` or `{"article": ...}`."""
+    if "comment_id" in kwargs:
+        return {"comment": comment_or_404(kwargs["comment_id"])}
+    return {"article": article_or_404(kwargs["article_id"])}
 
 
 class TopicViewSet(viewsets.ReadOnlyModelViewSet[Topic]):
@@ -91,6 +108,20 @@ class LabelledCommentViewSet(CommentViewSet):
         if comments is not None:
             kwargs["context"] = label_context(self.request, comments)
         return super().get_serializer(*args, **kwargs)
+
+
+class LabelledArticleViewSet(ArticleViewSet):
+    """Articles with the caller's own labels on the article itself and, for curators, researchers and admins,
+    its consensus and gold labels; `topic` + `stance`/`status`/`annotator`/`unannotated` find articles by their
+    own stance, as on /api/comments/."""
+
+    filterset_class = ArticleFilter
+
+    def get_serializer_class(self) -> Any:
+        return LabelledArticleDetailSerializer if self.action == "retrieve" else LabelledArticleSerializer
+
+    def get_queryset(self) -> QuerySet[Article]:
+        return with_labels_for(super().get_queryset(), self.request.user)
 
 
 def label_context(request: Request, comments: Comment | Iterable[Comment]) -> dict[str, Any]:
@@ -127,7 +158,8 @@ def etag(version: int) -> str:
 
 
 class CommentLabelView(APIView):
-    """The caller's own label for a comment on a topic."""
+    """The caller's own label for a comment on a topic (and, at /api/articles/{id}/annotations/{topic}/, for
+    the article itself: the same rules)."""
 
     permission_classes = [WritesOwnLabels]
 
@@ -137,13 +169,13 @@ class CommentLabelView(APIView):
         return response
 
     @extend_schema(responses={200: AnnotationSerializer, 404: OpenApiResponse(description="no label yet")})
-    def get(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
+    def get(self, request: Request, topic_slug: str, **ids: int) -> Response:
+        item, topic = LabelItem.of(*item_or_404(ids).values()), topic_or_404(topic_slug)
         annotation = (
-            Annotation.objects.with_names().filter(comment=comment, topic=topic, annotator_id=request.user.pk).first()
+            Annotation.objects.with_names().filter(**item.keys, topic=topic, annotator_id=request.user.pk).first()
         )
         if annotation is None:
-            raise NotFound(f"you have no label for comment {comment.pk} on {topic.slug!r}")
+            raise NotFound(f"you have no label for {item} on {topic.slug!r}")
         return self._label_response(annotation)
 
     @extend_schema(
@@ -151,13 +183,13 @@ class CommentLabelView(APIView):
         responses={200: AnnotationSerializer, 201: AnnotationSerializer},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def put(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
+    def put(self, request: Request, topic_slug: str, **ids: int) -> Response:
+        item, topic = item_or_404(ids), topic_or_404(topic_slug)
         payload = LabelInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         result = actions.set_stance(
             actor=authenticated_user(request),
-            comment=comment,
+            **item,
             topic=topic,
             if_match=parse_if_match(request),
             **payload.validated_data,
@@ -170,11 +202,9 @@ class CommentLabelView(APIView):
         responses={204: None},
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
-    def delete(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
-        actions.clear_stance(
-            actor=authenticated_user(request), comment=comment, topic=topic, if_match=parse_if_match(request)
-        )
+    def delete(self, request: Request, topic_slug: str, **ids: int) -> Response:
+        item, topic = item_or_404(ids), topic_or_404(topic_slug)
+        actions.clear_stance(actor=authenticated_user(request), **item, topic=topic, if_match=parse_if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -282,15 +312,22 @@ class CommentExportJsonl(_ExportView):
 
 
 class CommentGoldView(APIView):
-    """A curator's gold label for a comment on a topic; consensus then reads it first."""
+    """A curator's gold label for a comment on a topic (and, at /api/articles/{id}/gold/{topic}/, for the
+    article itself); consensus then reads it first."""
 
     permission_classes = [CanCurate]
 
-    def _response(self, comment: Comment, topic: Topic, status_code: int = status.HTTP_200_OK) -> Response:
-        record = with_labels_for(Comment.objects.filter(pk=comment.pk), self.request.user).get()
+    def _response(self, item: LabelItem, topic: Topic, status_code: int = status.HTTP_200_OK) -> Response:
+        record: Comment | Article
+        if item.comment is not None:
+            record = with_labels_for(Comment.objects.filter(pk=item.comment.pk), self.request.user).get()
+        else:
+            record = with_labels_for(Article.objects.filter(pk=item.article_id), self.request.user).get()
         return Response(
             {
-                "comment": comment.pk,
+                "item_type": item.item_type.value,
+                "article": item.article_id,
+                "comment": item.comment_id,
                 "topic": topic.slug,
                 "gold": gold_of(record).get(topic.slug),
                 "consensus": consensus_of(record).get(topic.slug),
@@ -299,19 +336,38 @@ class CommentGoldView(APIView):
         )
 
     @extend_schema(request=GoldInputSerializer, responses=OpenApiTypes.OBJECT)
-    def put(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
+    def put(self, request: Request, topic_slug: str, **ids: int) -> Response:
+        target, topic = item_or_404(ids), topic_or_404(topic_slug)
+        item = LabelItem.of(*target.values())
         payload = GoldInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        existed = GoldLabel.objects.filter(comment=comment, topic=topic).exists()
-        actions.set_gold(actor=authenticated_user(request), comment=comment, topic=topic, **payload.validated_data)
-        return self._response(comment, topic, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        existed = GoldLabel.objects.filter(**item.keys, topic=topic).exists()
+        actions.set_gold(actor=authenticated_user(request), **target, topic=topic, **payload.validated_data)
+        return self._response(item, topic, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, comment_id: int, topic_slug: str) -> Response:
-        comment, topic = comment_or_404(comment_id), topic_or_404(topic_slug)
-        actions.clear_gold(actor=authenticated_user(request), comment=comment, topic=topic)
+    def delete(self, request: Request, topic_slug: str, **ids: int) -> Response:
+        target, topic = item_or_404(ids), topic_or_404(topic_slug)
+        actions.clear_gold(actor=authenticated_user(request), **target, topic=topic)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ITEMS_PARAMETER = OpenApiParameter(
+    "items",
+    OpenApiTypes.STR,
+    enum=list(queries.ITEM_SELECTIONS),
+    default=queries.DEFAULT_ITEMS,
+    description="Which labelled items count: `all` (default: comments and the articles' own labels), "
+    "`comments` only, or `articles` only",
+)
+
+
+def items_param(request: Request) -> queries.ItemSelection:
+    value = request.query_params.get("items", queries.DEFAULT_ITEMS)
+    for selection in queries.ITEM_SELECTIONS:
+        if value == selection:
+            return selection
+    raise ValidationError({"items": [f"{value!r} is not one of {', '.join(queries.ITEM_SELECTIONS)}"]})
 
 
 class AgreementView(APIView):
@@ -323,11 +379,13 @@ class AgreementView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("topic", OpenApiTypes.STR, description="A topic slug; every active topic if omitted"),
-            OpenApiParameter("article", OpenApiTypes.INT, description="Only this article's comments"),
+            OpenApiParameter("article", OpenApiTypes.INT, description="Only this article's items"),
+            ITEMS_PARAMETER,
         ],
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: Request) -> Response:
+        items = items_param(request)
         slug = request.query_params.get("topic")
         topics = [topic_or_404(slug)] if slug else list(Topic.objects.active())
         article = None
@@ -338,8 +396,10 @@ class AgreementView(APIView):
         return Response(
             {
                 "article": article.pk if article else None,
+                "items": items,
                 "topics": [
-                    {"topic": topic.slug, **queries.agreement(topic, article=article).as_dict()} for topic in topics
+                    {"topic": topic.slug, **queries.agreement(topic, article=article, items=items).as_dict()}
+                    for topic in topics
                 ],
             }
         )
@@ -361,6 +421,7 @@ class ConfusionView(APIView):
             OpenApiParameter("topic", OpenApiTypes.STR, required=True),
             OpenApiParameter("a", OpenApiTypes.STR, required=True, description="username"),
             OpenApiParameter("b", OpenApiTypes.STR, required=True, description="username"),
+            ITEMS_PARAMETER,
         ],
         responses=OpenApiTypes.OBJECT,
     )
@@ -368,8 +429,10 @@ class ConfusionView(APIView):
         missing = [name for name in ("topic", "a", "b") if not request.query_params.get(name)]
         if missing:
             raise ValidationError({name: ["this parameter is required"] for name in missing})
+        items = items_param(request)
         topic = topic_or_404(request.query_params["topic"])
-        return Response(queries.pair_confusion(topic, request.query_params["a"], request.query_params["b"]))
+        params = request.query_params
+        return Response({**queries.pair_confusion(topic, params["a"], params["b"], items=items), "items": items})
 
 
 class ProgressView(APIView):
@@ -387,20 +450,23 @@ class DistributionView(APIView):
 
     permission_classes = [SeesAllLabels]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[ITEMS_PARAMETER], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
+        items = items_param(request)
         return Response(
             {
+                "items": items,
                 "categories": list(queries.CATEGORIES),
-                "overall": queries.stance_distribution().get("all", {}),
-                "by_article": queries.stance_distribution(by_article=True),
+                "overall": queries.stance_distribution(items=items).get("all", {}),
+                "by_article": queries.stance_distribution(by_article=True, items=items),
             }
         )
 
 
 class ArticleStanceSummaryView(APIView):
-    """Per topic: consensus stance counts of an article's comments, and whether its reply links agree, oppose
-    or shift, with the share of opposing replies."""
+    """Per topic: consensus stance counts of an article's comments, whether its reply links agree, oppose or
+    shift, with the share of opposing replies, and the article's own consensus stance with how the comments that
+    answer it (top-level ones, and those quoting it) relate to it."""
 
     permission_classes = [SeesAllLabels]
 

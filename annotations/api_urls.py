@@ -9,6 +9,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("topics", api.TopicViewSet, basename="topic")
 router.register("comments", api.LabelledCommentViewSet, basename="comment")
+router.register("articles", api.LabelledArticleViewSet, basename="article")
 router.register("annotations", api.AnnotationViewSet, basename="annotation")
 
 urlpatterns = [
@@ -19,6 +20,13 @@ urlpatterns = [
     ),
     path("comments/<int:comment_id>/parent/", api.CommentParentView.as_view(), name="comment-parent"),
     path("comments/<int:comment_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name="comment-gold"),
+    # The article itself is an item too: the same views, the same rules.
+    path(
+        "articles/<int:article_id>/annotations/<slug:topic_slug>/",
+        api.CommentLabelView.as_view(),
+        name="article-label",
+    ),
+    path("articles/<int:article_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name="article-gold"),
     path("threads/<int:comment_id>/", api.ThreadView.as_view(), name="thread"),
     path("agreement/", api.AgreementView.as_view(), name="agreement"),
     path("agreement/confusion/", api.ConfusionView.as_view(), name="agreement-confusion"),

@@ -73,15 +73,17 @@ def import_labels(*, labels: Iterable[LabelRow], actor: User | None = None) -> B
     topics = {topic.pk: topic for topic in Topic.objects.all()}
     users: dict[int, User] = {}
     items: set[tuple[int, int]] = set()
+    article_of: dict[int, int] = {}
     created = 0
     for batch in _batches(labels, BATCH_SIZE):
         _check_values(batch, topics)
         _load_annotators(batch, users)
+        _load_articles(batch, article_of)
         batch_items = sorted({(row.comment_id, row.topic_id) for row in batch} - items)
-        _lock_items(batch_items)
+        _lock_items(batch_items, article_of)
         items.update(batch_items)
-        created += _write(batch, topics, users, actor)
-    _store_consensus(sorted(items))
+        created += _write(batch, topics, users, actor, article_of)
+    _store_consensus(sorted(items), article_of)
     return BulkImportResult(labels=created, items=len(items))
 
 
@@ -110,7 +112,7 @@ def _check_values(batch: list[LabelRow], topics: dict[int, Topic]) -> None:
             if comment is None:
                 raise ValidationError({"comment": f"no comment with id {row.comment_id}"})
             clean_label(
-                comment=comment,
+                item=comment,
                 stance=row.stance,
                 unsure=row.unsure,
                 confidence=row.confidence,
@@ -136,13 +138,23 @@ def _load_annotators(batch: list[LabelRow], users: dict[int, User]) -> None:
         users[pk] = user
 
 
-def _lock_items(items: list[tuple[int, int]]) -> None:
+def _load_articles(batch: list[LabelRow], article_of: dict[int, int]) -> None:
+    """The article of every comment of the batch (each label row carries its comment's article)."""
+    missing = {row.comment_id for row in batch} - article_of.keys()
+    if not missing:
+        return
+    article_of.update(Comment.objects.filter(pk__in=missing).values_list("id", "article_id"))
+    if not missing <= article_of.keys():
+        raise ValidationError({"comment": f"no comment with id {min(missing - article_of.keys())}"})
+
+
+def _lock_items(items: list[tuple[int, int]], article_of: dict[int, int]) -> None:
     """Each item's lock, as set_stance takes it: the Consensus row, created when missing, in (comment, topic)
     order."""
     if not items:
         return
     Consensus.objects.bulk_create(
-        [Consensus(comment_id=comment, topic_id=topic) for comment, topic in items],
+        [Consensus(article_id=article_of[comment], comment_id=comment, topic_id=topic) for comment, topic in items],
         ignore_conflicts=True,
         batch_size=BATCH_SIZE,
     )
@@ -160,12 +172,15 @@ def _lock_items(items: list[tuple[int, int]]) -> None:
         raise Conflict("an item's consensus row vanished while importing; try again")
 
 
-def _write(batch: list[LabelRow], topics: dict[int, Topic], users: dict[int, User], actor: User | None) -> int:
+def _write(
+    batch: list[LabelRow],
+    topics: dict[int, Topic],
+    users: dict[int, User],
+    actor: User | None,
+    article_of: dict[int, int],
+) -> int:
     """The batch's Annotation rows and their history; versions continue any earlier history of the label."""
     comments = {row.comment_id for row in batch}
-    article_of = dict(Comment.objects.filter(pk__in=comments).values_list("id", "article_id"))
-    if len(article_of) != len(comments):
-        raise ValidationError({"comment": f"no comment with id {min(comments - article_of.keys())}"})
     # Deleted labels leave history behind; their versions are never reused (set_stance's _next_version).
     last_versions = {
         (comment, slug, username): version
@@ -184,6 +199,7 @@ def _write(batch: list[LabelRow], topics: dict[int, Topic], users: dict[int, Use
         version = (last_versions.get((row.comment_id, topic.slug, annotator.get_username())) or 0) + 1
         evidence = [dict(span) for span in row.evidence]
         annotation = Annotation(
+            article_id=article_of[row.comment_id],
             comment_id=row.comment_id,
             topic_id=row.topic_id,
             annotator_id=row.annotator_id,
@@ -246,7 +262,7 @@ def _existing_label(batch: list[LabelRow], users: dict[int, User], topics: dict[
     return "a label of the import already exists; the import wrote nothing"
 
 
-def _store_consensus(items: list[tuple[int, int]]) -> None:
+def _store_consensus(items: list[tuple[int, int]], article_of: dict[int, int]) -> None:
     """Recompute every touched item's consensus from all its labels (imported or not) and gold label."""
     for start in range(0, len(items), BATCH_SIZE):
         chunk = items[start : start + BATCH_SIZE]
@@ -268,6 +284,7 @@ def _store_consensus(items: list[tuple[int, int]]) -> None:
             result = compute_consensus(stances.get((comment, topic), ()), gold.get((comment, topic)))
             rows.append(
                 Consensus(
+                    article_id=article_of[comment],
                     comment_id=comment,
                     topic_id=topic,
                     stance=result.stance,

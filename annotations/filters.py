@@ -71,7 +71,7 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 
 # Filters that only mean something for one topic.
-NEEDS_TOPIC = ("stance", "status", "relation", "thread_mix", "both_sides")
+NEEDS_TOPIC = ("stance", "status", "relation", "relation_to_article", "thread_mix", "both_sides")
 
 
 class CommentFilterForm(forms.Form):
@@ -82,6 +82,67 @@ class CommentFilterForm(forms.Form):
                 if data.get(field) not in (None, ""):
                     self.add_error(field, "needs a topic: add topic=<slug>")
         return data
+
+
+def item_of_row(model: type[Any]) -> dict[str, Any]:
+    """How a label row points at the item of an outer comment or article row (`OuterRef("pk")`): a comment's
+    labels by their comment, an article's own labels by their article and no comment."""
+    if model is Article:
+        return {"article": OuterRef("pk"), "comment": None}
+    return {"comment": OuterRef("pk")}
+
+
+class LabelFilterMixin(filters.FilterSet):
+    """Items (comments or articles) by their labels: consensus (`topic` + `stance`/`status`), one annotator's
+    labels (`annotator` + `topic` + `stance`), or the caller's queue (`unannotated=true`, optionally per topic)."""
+
+    topic = TopicFilter(method=_ignore, label="Topic")
+    stance = StanceFilter(method=_ignore, label="Stance")
+    status = filters.ChoiceFilter(choices=ConsensusStatus.choices, method=_ignore, label="Consensus status")
+    annotator = filters.CharFilter(method=_ignore, label="Annotator (username)")
+    unannotated = StrictBooleanFilter(method=_ignore, label="Not yet labelled by me")
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        user = _user_of(self.request)
+        item = item_of_row(queryset.model)
+        topic: Topic | None = data.get("topic")
+        stance, status, annotator, unannotated = (
+            data.get(name) for name in ("stance", "status", "annotator", "unannotated")
+        )
+
+        if (status or (stance and not annotator)) and not sees_all_labels(user):
+            raise PermissionDenied(f"{BLIND}: filter by annotator=<your username> instead of consensus")
+        if annotator:
+            if not sees_labels_of(user, annotator):
+                raise PermissionDenied(BLIND)
+            labels = Annotation.objects.filter(**item, annotator__username=annotator)
+            if topic:
+                labels = labels.filter(topic=topic)
+            if stance:
+                labels = labels.filter(stance=stance)
+            queryset = queryset.filter(Exists(labels))
+            # With an annotator, `stance` is theirs; `status` is still the consensus's, and both apply.
+            if status:
+                queryset = queryset.filter(Exists(Consensus.objects.filter(**item, topic=topic, status=status)))
+        elif stance or status:
+            consensus = Consensus.objects.filter(**item, topic=topic)
+            if stance:
+                consensus = consensus.filter(stance=stance)
+            if status:
+                consensus = consensus.filter(status=status)
+            queryset = queryset.filter(Exists(consensus))
+        elif topic and not unannotated:
+            # A topic alone: items with labels on it, as far as the caller may see labels.
+            if sees_all_labels(user):
+                queryset = queryset.filter(Exists(Consensus.objects.filter(**item, topic=topic).exclude(status=None)))
+            else:
+                queryset = queryset.filter(Exists(Annotation.objects.filter(**item, topic=topic, annotator_id=user.pk)))
+
+        if unannotated and user.is_authenticated:
+            queryset = unfinished_by(queryset, user, topic)
+        return queryset
 
 
 RELATION_CHOICES = [
@@ -97,17 +158,19 @@ THREAD_MIX_CHOICES = [
 ]
 
 
-class CommentFilter(CorpusCommentFilter):
+class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
     """Comments by their labels: consensus (`topic` + `stance`/`status`), one annotator's labels
-    (`annotator` + `topic` + `stance`), or the caller's queue (`unannotated=true`, optionally per topic)."""
+    (`annotator` + `topic` + `stance`), or the caller's queue (`unannotated=true`, optionally per topic); and by
+    how their stance relates to their parent's or to their article's."""
 
-    topic = TopicFilter(method=_ignore, label="Topic")
-    stance = StanceFilter(method=_ignore, label="Stance")
-    status = filters.ChoiceFilter(choices=ConsensusStatus.choices, method=_ignore, label="Consensus status")
-    annotator = filters.CharFilter(method=_ignore, label="Annotator (username)")
-    unannotated = StrictBooleanFilter(method=_ignore, label="Not yet labelled by me")
     has_replies = StrictBooleanFilter(method="filter_has_replies", label="Has replies")
     relation = filters.ChoiceFilter(choices=RELATION_CHOICES, method="filter_relation", label="Relation to parent")
+    relation_to_article = filters.ChoiceFilter(
+        choices=RELATION_CHOICES,
+        method="filter_relation_to_article",
+        label="Relation to the article",
+        help_text="Top-level comments and comments quoting the article, compared with the article's consensus",
+    )
     thread_mix = filters.ChoiceFilter(choices=THREAD_MIX_CHOICES, method="filter_thread_mix", label="Thread's stances")
     both_sides = StrictBooleanFilter(method="filter_both_sides", label="Author takes both sides in the article")
 
@@ -120,6 +183,7 @@ class CommentFilter(CorpusCommentFilter):
             "annotator",
             "unannotated",
             "relation",
+            "relation_to_article",
             "thread_mix",
             "both_sides",
         ]
@@ -138,14 +202,18 @@ class CommentFilter(CorpusCommentFilter):
         queryset = queryset.annotate(
             own_stance=Subquery(on_topic.filter(comment=OuterRef("pk")).values("stance")[:1]),
             parent_stance=Subquery(on_topic.filter(comment=OuterRef("parent_id")).values("stance")[:1]),
-        ).filter(own_stance__isnull=False, parent_stance__isnull=False)
-        agrees = Q(own_stance=F("parent_stance"))
-        opposes = Q(own_stance="favor", parent_stance="against") | Q(own_stance="against", parent_stance="favor")
-        if value == "agrees":
-            return queryset.filter(agrees)
-        if value == "opposes":
-            return queryset.filter(opposes)
-        return queryset.exclude(agrees).exclude(opposes)
+        )
+        return _related_by(queryset, "parent_stance", value)
+
+    def filter_relation_to_article(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        """Comments that answer the article (top-level, or quoting it) whose consensus on the topic agrees
+        with, opposes or shifts from the article's own consensus."""
+        on_topic = Consensus.objects.filter(topic=self._consensus_topic(name))
+        queryset = queryset.filter(Q(parent=None) | Q(quotes_article=True)).annotate(
+            own_stance=Subquery(on_topic.filter(comment=OuterRef("pk")).values("stance")[:1]),
+            article_stance=Subquery(on_topic.filter(article=OuterRef("article_id"), comment=None).values("stance")[:1]),
+        )
+        return _related_by(queryset, "article_stance", value)
 
     def filter_thread_mix(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         """Comments of threads (a top-level comment and its replies) by the consensus stances found in them."""
@@ -171,52 +239,37 @@ class CommentFilter(CorpusCommentFilter):
         both = Exists(by_author.filter(stance="favor")) & Exists(by_author.filter(stance="against"))
         return queryset.filter(both if value else ~both)
 
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        user = _user_of(self.request)
-        topic: Topic | None = data.get("topic")
-        stance, status, annotator, unannotated = (
-            data.get(name) for name in ("stance", "status", "annotator", "unannotated")
-        )
 
-        if (status or (stance and not annotator)) and not sees_all_labels(user):
-            raise PermissionDenied(f"{BLIND}: filter by annotator=<your username> instead of consensus")
-        if annotator:
-            if not sees_labels_of(user, annotator):
-                raise PermissionDenied(BLIND)
-            labels = Annotation.objects.filter(comment=OuterRef("pk"), annotator__username=annotator)
-            if topic:
-                labels = labels.filter(topic=topic)
-            if stance:
-                labels = labels.filter(stance=stance)
-            queryset = queryset.filter(Exists(labels))
-            # With an annotator, `stance` is theirs; `status` is still the consensus's, and both apply.
-            if status:
-                queryset = queryset.filter(
-                    Exists(Consensus.objects.filter(comment=OuterRef("pk"), topic=topic, status=status))
-                )
-        elif stance or status:
-            consensus = Consensus.objects.filter(comment=OuterRef("pk"), topic=topic)
-            if stance:
-                consensus = consensus.filter(stance=stance)
-            if status:
-                consensus = consensus.filter(status=status)
-            queryset = queryset.filter(Exists(consensus))
-        elif topic and not unannotated:
-            # A topic alone: comments with labels on it, as far as the caller may see labels.
-            if sees_all_labels(user):
-                queryset = queryset.filter(
-                    Exists(Consensus.objects.filter(comment=OuterRef("pk"), topic=topic).exclude(status=None))
-                )
-            else:
-                queryset = queryset.filter(
-                    Exists(Annotation.objects.filter(comment=OuterRef("pk"), topic=topic, annotator_id=user.pk))
-                )
+def _related_by(queryset: QuerySet[Any], other: str, value: str) -> QuerySet[Any]:
+    """Rows whose `own_stance` agrees with, opposes or shifts from their `other` stance (both annotated)."""
+    queryset = queryset.filter(own_stance__isnull=False, **{f"{other}__isnull": False})
+    agrees = Q(own_stance=F(other))
+    opposes = Q(own_stance="favor", **{other: "against"}) | Q(own_stance="against", **{other: "favor"})
+    if value == "agrees":
+        return queryset.filter(agrees)
+    if value == "opposes":
+        return queryset.filter(opposes)
+    return queryset.exclude(agrees).exclude(opposes)
 
-        if unannotated and user.is_authenticated:
-            queryset = unfinished_by(queryset, user, topic)
-        return queryset
+
+class ArticleFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("topic"):
+            for field in ("stance", "status"):
+                if data.get(field) not in (None, ""):
+                    self.add_error(field, "needs a topic: add topic=<slug>")
+        return data
+
+
+class ArticleFilter(LabelFilterMixin):
+    """Articles by their own stance: its consensus (`topic` + `stance`/`status`), one annotator's label
+    (`annotator` + `topic` + `stance`), or the articles the caller has not labelled (`unannotated=true`)."""
+
+    class Meta:
+        model = Article
+        fields = ["topic", "stance", "status", "annotator", "unannotated"]
+        form = ArticleFilterForm
 
 
 def _user_of(request: HttpRequest | None) -> AbstractBaseUser | AnonymousUser:
@@ -224,20 +277,27 @@ def _user_of(request: HttpRequest | None) -> AbstractBaseUser | AnonymousUser:
 
 
 def unfinished_by(queryset: QuerySet[Any], user: Any, topic: Topic | None = None) -> QuerySet[Any]:
-    """Comments the user has not labelled on `topic`, or, without one, on some active topic."""
-    mine = Annotation.objects.filter(comment=OuterRef("pk"), annotator=user)
+    """Comments (or articles) the user has not labelled on `topic`, or, without one, on some active topic."""
+    item = item_of_row(queryset.model)
+    mine = Annotation.objects.filter(**item, annotator=user)
     if topic is not None:
         return queryset.exclude(Exists(mine.filter(topic=topic)))
     active = Topic.objects.active().count()
-    done = mine.filter(topic__is_active=True).values("comment").annotate(n=Count("*")).values("n")
+    done = mine.filter(topic__is_active=True).values(*item).annotate(n=Count("*")).values("n")
     return queryset.annotate(my_label_count=Subquery(done)).filter(
         Q(my_label_count__lt=active) | Q(my_label_count__isnull=True)
     )
 
 
+ITEM_TYPE_CHOICES = [("article", "the article's own labels"), ("comment", "comment labels")]
+
+
 class AnnotationFilter(filters.FilterSet):
-    article = filters.ModelChoiceFilter(field_name="comment__article", queryset=Article.objects.all())
+    article = filters.ModelChoiceFilter(
+        queryset=Article.objects.all(), help_text="The article's labels: its own and its comments'"
+    )
     comment = filters.ModelChoiceFilter(queryset=Comment.objects.all())
+    item_type = filters.ChoiceFilter(choices=ITEM_TYPE_CHOICES, method="filter_item_type", label="Item type")
     topic = TopicFilter()
     stance = StanceFilter()
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
@@ -245,7 +305,10 @@ class AnnotationFilter(filters.FilterSet):
 
     class Meta:
         model = Annotation
-        fields = ["article", "comment", "topic", "stance", "annotator", "updated_since"]
+        fields = ["article", "comment", "item_type", "topic", "stance", "annotator", "updated_since"]
+
+    def filter_item_type(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(comment__isnull=value == "article")
 
     def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         user = _user_of(self.request)
@@ -260,6 +323,7 @@ class ChangeEventFilter(filters.FilterSet):
 
     comment = filters.NumberFilter(field_name="comment_id")
     article = filters.NumberFilter(field_name="article_id")
+    item_type = filters.ChoiceFilter(choices=ITEM_TYPE_CHOICES)
     topic = filters.CharFilter(field_name="topic_slug")
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
     kind = filters.ChoiceFilter(choices=ChangeEvent.Kind.choices)
@@ -271,7 +335,7 @@ class ChangeEventFilter(filters.FilterSet):
 
     class Meta:
         model = ChangeEvent
-        fields = ["comment", "article", "topic", "annotator", "kind", "action", "since"]
+        fields = ["comment", "article", "item_type", "topic", "annotator", "kind", "action", "since"]
 
     def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         user = _user_of(self.request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     # Models named in QuerySet[...] strings, which ruff does not read as uses.
     from annotations.models import Annotation, Consensus, Topic  # noqa: F401
-    from debate.models import Comment
+    from debate.models import Article, Comment
 
 
 class TopicQuerySet(models.QuerySet["Topic", Any]):
@@ -37,19 +37,44 @@ class AnnotationQuerySet(models.QuerySet["Annotation", Any]):
         """Topic slug, annotator username and the comment's place, joined in, for records and exports."""
         return self.select_related("topic", "annotator", "comment")
 
+    def of_item_type(self, item_type: str) -> AnnotationQuerySet:
+        """`article` (the articles' own labels), `comment`, or `all`."""
+        return _of_item_type(self, item_type)
+
 
 class ConsensusQuerySet(models.QuerySet["Consensus", Any]):
     def for_topic(self, topic: Topic | str) -> ConsensusQuerySet:
         return self.filter(topic__slug=topic) if isinstance(topic, str) else self.filter(topic=topic)
 
+    def of_item_type(self, item_type: str) -> ConsensusQuerySet:
+        """`article` (the articles' own items), `comment`, or `all`."""
+        return _of_item_type(self, item_type)
 
-def with_labels_for(comments: QuerySet[Comment], user: AbstractBaseUser | AnonymousUser) -> QuerySet[Comment]:
-    """Prefetch what a comment record shows this user: their own labels, and consensus and gold labels if they
-    may see them.
 
-    Three queries per page, whatever its size: `comment.my_labels`, `comment.consensus_rows`, `comment.gold_rows`.
+def _of_item_type(queryset: Any, item_type: str) -> Any:
+    if item_type == "all":
+        return queryset
+    if item_type not in ("article", "comment"):
+        raise ValueError(f"unknown item type {item_type!r}")
+    return queryset.filter(comment__isnull=item_type == "article")
+
+
+@overload
+def with_labels_for(items: QuerySet[Comment], user: AbstractBaseUser | AnonymousUser) -> QuerySet[Comment]: ...
+
+
+@overload
+def with_labels_for(items: QuerySet[Article], user: AbstractBaseUser | AnonymousUser) -> QuerySet[Article]: ...
+
+
+def with_labels_for(items: QuerySet[Any], user: AbstractBaseUser | AnonymousUser) -> QuerySet[Any]:
+    """Prefetch what a comment or article record shows this user about its own item: their own labels, and
+    consensus and gold labels if they may see them (an article's, not its comments').
+
+    Three queries per page, whatever its size: `item.my_labels`, `item.consensus_rows`, `item.gold_rows`.
     """
     from annotations.models import Annotation, Consensus, GoldLabel
+    from debate.models import Article
 
     mine: QuerySet[Any] = (
         Annotation.objects.filter(annotator_id=user.pk).select_related("topic")
@@ -64,7 +89,9 @@ def with_labels_for(comments: QuerySet[Comment], user: AbstractBaseUser | Anonym
     gold: QuerySet[Any] = (
         GoldLabel.objects.select_related("topic", "set_by") if sees_all_labels(user) else GoldLabel.objects.none()
     )
-    return comments.prefetch_related(
+    if items.model is Article:  # the article's own item only, not its comments'
+        mine, consensus, gold = (rows.filter(comment=None) for rows in (mine, consensus, gold))
+    return items.prefetch_related(
         Prefetch("annotations", queryset=mine, to_attr="my_labels"),
         Prefetch("consensus", queryset=consensus, to_attr="consensus_rows"),
         Prefetch("gold_labels", queryset=gold, to_attr="gold_rows"),

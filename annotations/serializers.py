@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from annotations.models import Annotation, ChangeEvent, Topic
 from annotations.permissions import sees_all_labels
-from debate.models import Comment
-from debate.serializers import CommentSerializer
+from debate.models import Article, Comment
+from debate.serializers import ArticleDetailSerializer, ArticleSerializer, CommentSerializer
 
 
 class TopicSerializer(serializers.ModelSerializer[Topic]):
@@ -70,8 +70,9 @@ class ParentInputSerializer(StrictSerializer):
 
 
 class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
-    article = serializers.IntegerField(source="comment.article_id", read_only=True)
-    comment_number = serializers.IntegerField(source="comment.number", read_only=True)
+    article = serializers.IntegerField(source="article_id", read_only=True)
+    comment_number = serializers.IntegerField(source="comment.number", read_only=True, allow_null=True)
+    item_type = serializers.SerializerMethodField(help_text="`comment`, or `article` for the article's own label")
     topic = serializers.CharField(source="topic.slug", read_only=True)
     annotator = serializers.CharField(source="annotator.username", read_only=True)
 
@@ -92,11 +93,15 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
             "version",
             "created_at",
             "updated_at",
+            "item_type",
         ]
 
+    def get_item_type(self, annotation: Annotation) -> str:
+        return "article" if annotation.comment_id is None else "comment"
 
-def my_labels_of(comment: Comment) -> dict[str, dict[str, Any]]:
-    """The caller's labels on a comment, by topic slug, from the `my_labels` prefetch."""
+
+def my_labels_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:
+    """The caller's labels on an item, by topic slug, from the `my_labels` prefetch."""
     return {
         label.topic.slug: {
             "stance": label.stance,
@@ -111,7 +116,7 @@ def my_labels_of(comment: Comment) -> dict[str, dict[str, Any]]:
     }
 
 
-def consensus_of(comment: Comment) -> dict[str, dict[str, Any]]:
+def consensus_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:
     """Consensus by topic slug, from the `consensus_rows` prefetch."""
     return {
         row.topic.slug: {"stance": row.stance, "status": row.status, "n": row.n}
@@ -119,7 +124,7 @@ def consensus_of(comment: Comment) -> dict[str, dict[str, Any]]:
     }
 
 
-def gold_of(comment: Comment) -> dict[str, dict[str, Any]]:
+def gold_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:
     """Gold labels by topic slug, from the `gold_rows` prefetch."""
     return {
         gold.topic.slug: {
@@ -136,38 +141,59 @@ def gold_of(comment: Comment) -> dict[str, dict[str, Any]]:
 LABEL_SUMMARY_FIELDS = ("consensus", "gold", "author_takes_both_sides")
 
 
-class LabelledCommentSerializer(CommentSerializer):
-    """A comment record with the caller's own labels and, for those who may see them, the consensus, gold
-    labels, and the topics on which the comment's author takes both sides in this article."""
+class _ItemLabelsMixin(serializers.Serializer[Any]):
+    """The caller's own labels on the record's item and, for those who may see them, its consensus and gold
+    labels (from `with_labels_for`)."""
 
     my_annotations = serializers.SerializerMethodField()
     consensus = serializers.SerializerMethodField()
     gold = serializers.SerializerMethodField()
+    summary_fields: tuple[str, ...] = ("consensus", "gold")
+
+    def get_my_annotations(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
+        return my_labels_of(item)
+
+    def get_consensus(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
+        return consensus_of(item)
+
+    def get_gold(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
+        return gold_of(item)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not sees_all_labels(request.user):
+            for field in self.summary_fields:  # blind annotation: an annotator never learns what others chose
+                data.pop(field)
+        return data
+
+
+class LabelledCommentSerializer(_ItemLabelsMixin, CommentSerializer):
+    """A comment record with the caller's own labels and, for those who may see them, the consensus, gold
+    labels, and the topics on which the comment's author takes both sides in this article."""
+
     author_takes_both_sides = serializers.SerializerMethodField()
+    summary_fields = LABEL_SUMMARY_FIELDS
 
     class Meta(CommentSerializer.Meta):
         fields = [*CommentSerializer.Meta.fields, "my_annotations", *LABEL_SUMMARY_FIELDS]
-
-    def get_my_annotations(self, comment: Comment) -> dict[str, dict[str, Any]]:
-        return my_labels_of(comment)
-
-    def get_consensus(self, comment: Comment) -> dict[str, dict[str, Any]]:
-        return consensus_of(comment)
-
-    def get_gold(self, comment: Comment) -> dict[str, dict[str, Any]]:
-        return gold_of(comment)
 
     def get_author_takes_both_sides(self, comment: Comment) -> list[str]:
         flags: dict[tuple[int, int], list[str]] = self.context.get("both_sides", {})
         return flags.get((comment.article_id, comment.author_id or 0), [])
 
-    def to_representation(self, instance: Comment) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not sees_all_labels(request.user):
-            for field in LABEL_SUMMARY_FIELDS:  # blind annotation: an annotator never learns what others chose
-                data.pop(field)
-        return data
+
+class LabelledArticleSerializer(_ItemLabelsMixin, ArticleSerializer):
+    """An article record with the caller's own labels on the article itself and, for those who may see them,
+    the article's consensus and gold labels (its own stance, not its comments')."""
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "my_annotations", "consensus", "gold"]
+
+
+class LabelledArticleDetailSerializer(_ItemLabelsMixin, ArticleDetailSerializer):
+    class Meta(ArticleDetailSerializer.Meta):
+        fields = [*ArticleDetailSerializer.Meta.fields, "my_annotations", "consensus", "gold"]
 
 
 class ThreadNodeSerializer(LabelledCommentSerializer):
@@ -184,7 +210,7 @@ class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
     actor = serializers.CharField(source="actor_username", read_only=True)
     topic = serializers.CharField(source="topic_slug", read_only=True)
     annotator = serializers.CharField(source="annotator_username", read_only=True)
-    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True, allow_null=True)
     article = serializers.IntegerField(source="article_id", read_only=True)
 
     class Meta:
@@ -202,4 +228,5 @@ class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
             "version",
             "before",
             "after",
+            "item_type",
         ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("comments/<int:comment_id>/parent/", views.parent_write, name="parent-write"),
     path("adjudicate/", views.adjudicate, name="adjudicate"),
     path("adjudicate/<int:comment_id>/<slug:topic_slug>/", views.gold_write, name="gold-write"),
+    path("adjudicate/articles/<int:article_id>/<slug:topic_slug>/", views.gold_write, name="article-gold-write"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]

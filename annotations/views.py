@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotations import actions
 from annotations.filters import RELATION_CHOICES, THREAD_MIX_CHOICES, CommentFilter, unfinished_by
+from annotations.items import LabelItem
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
 from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
 from annotations.quality import charts, queries
@@ -167,14 +168,16 @@ def article_list(request: HttpRequest) -> HttpResponse:
     mix_rows: QuerySet[Any, tuple[int, int, str, int]]
     if context["sees_all"]:
         mix_rows = (
-            Consensus.objects.exclude(stance=None)
-            .values_list("comment__article_id", "topic_id", "stance")
+            Consensus.objects.of_item_type("comment")
+            .exclude(stance=None)
+            .values_list("article_id", "topic_id", "stance")
             .annotate(n=Count("pk"))
         )
     else:  # blind annotation: an annotator's bar shows their own labels only
         mix_rows = (
             Annotation.objects.filter(annotator=user)
-            .values_list("comment__article_id", "topic_id", "stance")
+            .of_item_type("comment")
+            .values_list("article_id", "topic_id", "stance")
             .annotate(n=Count("pk"))
         )
     mix: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
@@ -183,7 +186,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
     mine = {
         (article_id, topic_id): n
         for article_id, topic_id, n in Annotation.objects.filter(annotator=user)
-        .values_list("comment__article_id", "topic_id")
+        .of_item_type("comment")
+        .values_list("article_id", "topic_id")
         .annotate(n=Count("pk"))
     }
     for article in articles:
@@ -278,12 +282,24 @@ def thread_chunk(request: HttpRequest, article_id: int) -> HttpResponse:
 # --- writes --------------------------------------------------------------------------------------------
 
 
-def _label_target(comment_id: int, topic_slug: str) -> tuple[Comment, Topic]:
-    comment = get_object_or_404(Comment.objects.select_related("article"), pk=comment_id)
+def _label_target(
+    topic_slug: str, *, comment_id: int | None = None, article_id: int | None = None
+) -> tuple[dict[str, Any], Topic]:
+    """The item a URL names, as the actions' keyword (`{"comment": ...}` or `{"article": ...}`), and the topic."""
+    target: dict[str, Any]
+    if comment_id is not None:
+        target = {"comment": get_object_or_404(Comment.objects.select_related("article"), pk=comment_id)}
+    else:
+        target = {"article": get_object_or_404(Article, pk=article_id)}
     topic = Topic.objects.filter(slug=topic_slug).first()
     if topic is None:
         raise Http404(f"unknown topic {topic_slug!r}")
-    return comment, topic
+    return target, topic
+
+
+def item_keys(target: dict[str, Any]) -> dict[str, Any]:
+    """The lookup of the rows of an item named as the actions' keyword."""
+    return LabelItem.of(*target.values()).keys
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -558,30 +574,52 @@ ADJUDICATION_PAGE_SIZE = 20
 
 
 def _adjudication_items(consensus_rows: list[Consensus]) -> list[dict[str, Any]]:
-    """Each (comment, topic) with every annotator's label and the gold label: two queries for the page."""
-    comment_ids = {row.comment_id for row in consensus_rows}
+    """Each (item, topic) with every annotator's label and the gold label: two queries for the page. An item is
+    a comment, or the article itself (`comment` None)."""
+    article_ids = {row.article_id for row in consensus_rows}
     topic_ids = {row.topic_id for row in consensus_rows}
-    labels: dict[tuple[int, int], list[Annotation]] = defaultdict(list)
+    wanted = {(row.article_id, row.comment_id, row.topic_id) for row in consensus_rows}
+    labels: dict[tuple[int, int | None, int], list[Annotation]] = defaultdict(list)
+    # By article (indexed), then only the page's items: the article's own item and its comments' alike.
     for label in (
-        Annotation.objects.filter(comment_id__in=comment_ids, topic_id__in=topic_ids)
+        Annotation.objects.filter(article_id__in=article_ids, topic_id__in=topic_ids)
         .select_related("annotator")
         .order_by("annotator__username")
     ):
-        labels[(label.comment_id, label.topic_id)].append(label)
+        key = (label.article_id, label.comment_id, label.topic_id)
+        if key in wanted:
+            labels[key].append(label)
     gold = {
-        (row.comment_id, row.topic_id): row
-        for row in GoldLabel.objects.filter(comment_id__in=comment_ids, topic_id__in=topic_ids).select_related("set_by")
+        (row.article_id, row.comment_id, row.topic_id): row
+        for row in GoldLabel.objects.filter(article_id__in=article_ids, topic_id__in=topic_ids).select_related("set_by")
     }
-    return [
-        {
-            "consensus": row,
-            "comment": row.comment,
-            "topic": row.topic,
-            "labels": labels[(row.comment_id, row.topic_id)],
-            "gold": gold.get((row.comment_id, row.topic_id)),
-        }
-        for row in consensus_rows
-    ]
+    items = []
+    for row in consensus_rows:
+        key = (row.article_id, row.comment_id, row.topic_id)
+        if row.comment_id is None:
+            anchor, thread_href = f"a{row.article_id}", reverse("workspace:thread", args=[row.article_id])
+            gold_url = reverse("workspace:article-gold-write", args=[row.article_id, row.topic.slug])
+        else:
+            anchor = str(row.comment_id)
+            thread_href = f"{reverse('workspace:thread', args=[row.article_id])}?at={row.comment_id}#c{row.comment_id}"
+            gold_url = reverse("workspace:gold-write", args=[row.comment_id, row.topic.slug])
+        items.append(
+            {
+                "consensus": row,
+                "comment": row.comment,
+                "article": row.article,
+                "topic": row.topic,
+                "labels": labels[key],
+                "gold": gold.get(key),
+                "dom_id": f"item-{anchor}-{row.topic.slug}",
+                "thread_href": thread_href,
+                "gold_url": gold_url,
+            }
+        )
+    return items
+
+
+ADJUDICATION_RELATED = ("topic", "article__author", "comment__author", "comment__parent__author")
 
 
 def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict[str, str]]:
@@ -591,9 +629,7 @@ def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict
         "topic": params.get("topic", ""),
         "article": params.get("article", ""),
     }
-    rows = Consensus.objects.exclude(status=None).select_related(
-        "topic", "comment__author", "comment__article", "comment__parent__author"
-    )
+    rows = Consensus.objects.exclude(status=None).select_related(*ADJUDICATION_RELATED)
     if chosen["status"] != "any":
         if chosen["status"] not in ConsensusStatus.values:
             raise ValidationError({"status": f"unknown status {chosen['status']!r}"})
@@ -601,8 +637,12 @@ def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict
     if chosen["topic"]:
         rows = rows.filter(topic__slug=chosen["topic"])
     if chosen["article"]:
-        rows = rows.filter(comment__article_id=_int_or_none(chosen["article"]) or 0)
-    return rows.order_by("comment__article_id", "comment__thread_order", "topic__ordering"), chosen
+        rows = rows.filter(article_id=_int_or_none(chosen["article"]) or 0)
+    # Each article's own items first, then its comments' in thread order.
+    in_order = rows.order_by(
+        "article_id", F("comment__thread_order").asc(nulls_first=True), "topic__ordering", "topic__slug"
+    )
+    return in_order, chosen
 
 
 @login_required
@@ -638,33 +678,32 @@ def adjudicate(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_htmx
-def gold_write(request: HttpRequest, comment_id: int, topic_slug: str) -> HttpResponse:
-    """Set or withdraw the gold label of one item; answers with the item re-rendered.
+def gold_write(
+    request: HttpRequest, topic_slug: str, comment_id: int | None = None, article_id: int | None = None
+) -> HttpResponse:
+    """Set or withdraw the gold label of one item (a comment, or with `article_id` the article itself);
+    answers with the item re-rendered.
 
     The role is checked before anything is read: the item shows every annotator's label, and even whether it
-    exists tells whether anyone labelled the comment (blind annotation)."""
+    exists tells whether anyone labelled the item (blind annotation)."""
     user = authenticated_user(request)
     if not can_curate(user):
         return refusal(request, ONLY_CURATORS_ADJUDICATE, status=403)
-    comment, topic = _label_target(comment_id, topic_slug)
+    target, topic = _label_target(topic_slug, comment_id=comment_id, article_id=article_id)
 
     def change() -> None:
         if request.POST.get("op") == "clear":
-            actions.clear_gold(actor=user, comment=comment, topic=topic)
+            actions.clear_gold(actor=user, **target, topic=topic)
         else:
             stance, note = request.POST.get("stance"), request.POST.get("note", "")
-            actions.set_gold(actor=user, comment=comment, topic=topic, stance=stance, note=note)
+            actions.set_gold(actor=user, **target, topic=topic, stance=stance, note=note)
 
     error, status = _attempt(change)
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
             messages.error(request, error)
         return HttpResponseRedirect(f"{reverse('workspace:adjudicate')}?{request.POST.get('return', '')}")
-    row = (
-        Consensus.objects.select_related("topic", "comment__author", "comment__article", "comment__parent__author")
-        .filter(comment=comment, topic=topic)
-        .first()
-    )
+    row = Consensus.objects.select_related(*ADJUDICATION_RELATED).filter(**item_keys(target), topic=topic).first()
     if row is None:  # nobody labelled it yet: a gold label still makes an item
         raise Http404("nothing to adjudicate here")
     (item,) = _adjudication_items([row])

@@ -99,7 +99,8 @@ for n in range(rows):
     comment, topic = items[n % len(items)]
     body = comment.body
     batch.append(Annotation(
-        comment=comment, topic=topic, annotator=annotators[n // len(items)], stance=stances[n % 4],
+        article_id=comment.article_id, comment=comment, topic=topic, annotator=annotators[n // len(items)],
+        stance=stances[n % 4],
         unsure=n % 7 == 0, confidence=(n % 3) + 1, note=f"benchmark note {n}, with a comma and \\"quotes\\"",
         evidence=[{"start": 0, "end": min(20, len(body)), "text": body[:20]}] if body else [],
     ))

@@ -13,7 +13,7 @@ api_patterns: list[URLPattern | URLResolver] = [
         name="swagger-ui",
     ),
     path("", include("debate.api_urls")),
-    # Comments are served with their labels by the annotations app (the corpus app does not know labels).
+    # Articles and comments are served with their labels by the annotations app (the corpus app does not know labels).
     path("", include("annotations.api_urls")),
 ]
 

@@ -1,16 +1,12 @@
 """API routes of the corpus app; included under /api/ in the `api` namespace by config/urls.py."""
 
-from django.urls import URLPattern, URLResolver, include, path
-from rest_framework.routers import DefaultRouter
+from django.urls import URLPattern, URLResolver, path
 
-from debate.api import ArticleViewSet, HealthView, TokenView
+from debate.api import HealthView, TokenView
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
-router.register("articles", ArticleViewSet, basename="article")
-
+# Articles and comments are served with their labels by the annotations app (which subclasses this app's
+# ArticleViewSet and CommentViewSet): the corpus app does not know labels.
 urlpatterns: list[URLPattern | URLResolver] = [
     path("health/", HealthView.as_view(), name="health"),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
-    path("", include(router.urls)),
 ]

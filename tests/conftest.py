@@ -157,9 +157,10 @@ def topics(db: None) -> dict[str, Topic]:
     return created
 
 
-def label(user: User, comment: Comment, topic: Topic, stance: str, **values: Any) -> Annotation:
-    """Set a label through the action, as the API would, for test set-up."""
-    return set_stance(actor=user, comment=comment, topic=topic, stance=stance, **values).annotation
+def label(user: User, item: Comment | Article, topic: Topic, stance: str, **values: Any) -> Annotation:
+    """Set a label on a comment or on the article itself through the action, as the API would, for test set-up."""
+    target: dict[str, Any] = {"comment": item} if isinstance(item, Comment) else {"article": item}
+    return set_stance(actor=user, **target, topic=topic, stance=stance, **values).annotation
 
 
 def comments_by_number(article: Article) -> dict[int, Comment]:

@@ -72,6 +72,10 @@ def test_articles_list_shows_the_five_seeds(api_as: Callable[..., Api], seeds: d
         "tags": ["Military Affairs", "World Politics"],
         "source": CLUSTER_MUNITIONS,
         "comment_count": 36,
+        # The article's own labels (none yet): the caller's, and for a researcher its consensus and gold.
+        "my_annotations": {},
+        "consensus": {},
+        "gold": {},
     }
     assert by_source[STRIKES_IN_RUSSIA]["comment_count"] == 21
     assert by_source["003_fe0cb380292f74eb.txt"]["author"] is None

@@ -43,7 +43,9 @@ def test_labels_history_and_consensus(
     # An earlier label through the action, and a gold label: both must count in the recomputed consensus.
     label(annotators[3], comments[1], topic, "against")
     curator = User.objects.create_user("bulk-curator")
-    GoldLabel.objects.create(comment=comments[2], topic=topic, stance="neutral", set_by=curator)
+    GoldLabel.objects.create(
+        article_id=comments[2].article_id, comment=comments[2], topic=topic, stance="neutral", set_by=curator
+    )
     rows = [
         LabelRow(comments[1].pk, topic.pk, annotators[0].pk, "favor", confidence=3, note="clear"),
         LabelRow(comments[1].pk, topic.pk, annotators[1].pk, "favor", unsure=True),

@@ -267,7 +267,7 @@ def size_labels(n_annotators: int, seeds: dict[str, Article]) -> int:
     users = User.objects.bulk_create([User(username=f"bulk-{n_annotators}-{i}") for i in range(n_annotators)])
     topics = list(Topic.objects.all())
     Annotation.objects.bulk_create(
-        Annotation(comment=comment, topic=topic, annotator=user, stance="favor")
+        Annotation(article_id=comment.article_id, comment=comment, topic=topic, annotator=user, stance="favor")
         for user in users
         for comment in Comment.objects.all()
         for topic in topics

@@ -46,6 +46,9 @@ def test_summary_counts_stances_and_the_share_of_opposing_links() -> None:
         "reply_links": {"agrees": 1, "opposes": 2, "shifts": 1},
         "labelled_reply_links": 4,
         "share_opposing": 0.5,
+        "article_stance": None,
+        "answers_to_article": {"agrees": 0, "opposes": 0, "shifts": 0},
+        "labelled_answers_to_article": 0,
     }
 
 
@@ -108,3 +111,16 @@ def test_heatmap_shades_relative_to_the_largest_cell() -> None:
     assert [[cell.shade for cell in row] for row in cells] == [[1.0, 0.0], [0.5, 0.25]]
     assert cells[1][0].row == 1
     assert cells[1][0].column == 0
+
+
+def test_summary_compares_the_answers_to_the_article_with_its_own_stance() -> None:
+    summary = summarise(
+        ["favor", "against", "neutral"],
+        [],
+        article_stance="against",
+        article_links=[("against", "favor"), ("against", "against"), ("against", "neutral"), ("against", "favor")],
+    )
+
+    assert summary.as_dict()["article_stance"] == "against"
+    assert summary.as_dict()["answers_to_article"] == {"agrees": 1, "opposes": 2, "shifts": 1}
+    assert summary.as_dict()["labelled_answers_to_article"] == 4

@@ -272,6 +272,10 @@ def test_stance_summary_counts_stances_and_reply_relations(api_as: Callable[...,
         "reply_links": {"agrees": 1, "opposes": 1, "shifts": 1},
         "labelled_reply_links": 3,
         "share_opposing": pytest.approx(1 / 3),
+        # No label on the article itself yet: nothing to compare its answers with.
+        "article_stance": None,
+        "answers_to_article": {"agrees": 0, "opposes": 0, "shifts": 0},
+        "labelled_answers_to_article": 0,
     }
     assert body["topics"][CM]["labelled_reply_links"] == 0
     assert body["topics"][CM]["share_opposing"] is None

@@ -29,7 +29,7 @@ def labelled(seeds: dict[str, Article], topics: dict[str, Topic], make_user: Cal
     """Three annotators with a label on every comment and topic (bulk), plus some through the action."""
     annotators = [make_user("annotator", f"a{i}") for i in range(3)]
     Annotation.objects.bulk_create(
-        Annotation(comment=comment, topic=topic, annotator=user, stance=stance)
+        Annotation(article_id=comment.article_id, comment=comment, topic=topic, annotator=user, stance=stance)
         for user, stance in zip(annotators, ["favor", "against", "favor"], strict=True)
         for comment in Comment.objects.all()
         for topic in topics.values()
@@ -147,6 +147,34 @@ def test_history_runs_constant_queries(
     counts = query_counts(
         client_for(make_user("researcher")),
         [("/api/history/", {"page_size": size}) for size in (1, 10, 1000)],
+        django_assert_max_num_queries,
+    )
+
+    assert len(set(counts)) == 1, counts
+
+
+@pytest.mark.parametrize("role", ["annotator", "researcher"])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"topic": CM, "annotator": "a0", "stance": "favor"}, {"unannotated": "true"}],
+    ids=["no filter", "annotator", "unlabelled"],
+)
+def test_article_list_with_the_articles_own_labels_runs_constant_queries(
+    role: str,
+    filters: dict[str, str],
+    seeds: dict[str, Article],
+    labelled: list[User],
+    make_user: Callable[..., User],
+    django_assert_max_num_queries: Any,
+) -> None:
+    for article in seeds.values():
+        for user in labelled:
+            label(user, article, Topic.objects.get(slug=CM), "favor")
+    user = labelled[0] if role == "annotator" else make_user(role)
+
+    counts = query_counts(
+        client_for(user),
+        [("/api/articles/", {**filters, "page_size": size}) for size in (1, 3, 1000)],
         django_assert_max_num_queries,
     )
 

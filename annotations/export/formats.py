@@ -2,7 +2,8 @@
 
 Two shapes:
 
-* long format, one row per annotation (`ANNOTATION_COLUMNS`), as JSON Lines or CSV;
+* long format, one row per annotation (`ANNOTATION_COLUMNS`), as JSON Lines or CSV; the labels of the
+  articles themselves are rows too, told apart by `item_type`;
 * one record per comment with its annotations and consensus, as JSON Lines, assembled by merging three
   streams sorted the same way, so memory stays flat whatever the corpus size.
 
@@ -35,7 +36,10 @@ ANNOTATION_COLUMNS = (
     "evidence",
     "created_at",
     "updated_at",
-    "gold",  # the curator's adjudicated stance for the same (comment, topic), or empty
+    "gold",  # the curator's adjudicated stance for the same (item, topic), or empty
+    # `comment`, or `article` for a label of the article itself (its comment fields are empty). Added last, so
+    # that readers of the earlier columns keep working.
+    "item_type",
 )
 
 Record = Mapping[str, Any]

@@ -11,24 +11,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, F, FilteredRelation, Func, Q, QuerySet
+from django.db.models import Case, CharField, F, FilteredRelation, Func, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
 from annotations.export.formats import ANNOTATION_COLUMNS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
-from annotations.models import Annotation, Consensus, GoldLabel, Topic
+from annotations.models import Annotation, Consensus, GoldLabel, ItemType, Topic
 from debate.db import CHUNK_SIZE, binary_rows
 from debate.models import Comment, ReplyLink
 
 # Export column -> ORM path, in ANNOTATION_COLUMNS order.
 _ANNOTATION_PATHS = {
     "comment_id": "comment_id",
-    "article_id": "comment__article_id",
+    "article_id": "article_id",
     "comment_number": "comment__number",
     "parent_id": "comment__parent_id",
     "depth": "comment__depth",
-    "author": "comment__author__name",
+    "author": "item_author",
     "annotator": "annotator__username",
     "topic": "topic__slug",
     "stance": "stance",
@@ -38,7 +38,8 @@ _ANNOTATION_PATHS = {
     "evidence": "evidence",
     "created_at": "created_at",
     "updated_at": "updated_at",
-    "gold": "item_gold__stance",
+    "gold": "gold_stance",
+    "item_type": "item_type",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 
@@ -56,12 +57,36 @@ def _filtered(filterset_class: Any, request: HttpRequest, queryset: QuerySet[Any
 
 
 def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any]]:
-    """Long-format rows, ordered by article, comment number, topic and annotator."""
-    # A join on the item's gold label (at most one: unique per comment and topic), not a subquery per row:
-    # PostgreSQL hashes the gold labels once instead of probing them a million times.
-    gold = FilteredRelation("comment__gold_labels", condition=Q(comment__gold_labels__topic=F("topic")))
-    ordered = annotations.annotate(item_gold=gold).order_by(
-        "comment__article_id", "comment__number", "topic__ordering", "topic__slug", "annotator__username"
+    """Long-format rows, ordered by article (its own labels first), comment number, topic and annotator.
+
+    A label of the article itself has `item_type` "article", no comment fields, and the article's author."""
+    # Joins on the item's gold label (at most one: unique per item and topic), not a subquery per row:
+    # PostgreSQL hashes the gold labels once instead of probing them a million times. A comment's gold comes
+    # through the comment, the article's own through the article.
+    comment_gold = FilteredRelation("comment__gold_labels", condition=Q(comment__gold_labels__topic=F("topic")))
+    article_gold = FilteredRelation(
+        "article__gold_labels",
+        condition=Q(article__gold_labels__topic=F("topic"), article__gold_labels__comment__isnull=True),
+    )
+    is_article = Q(comment__isnull=True)
+    ordered = (
+        annotations.annotate(comment_gold=comment_gold, article_gold=article_gold)
+        .annotate(
+            gold_stance=Case(When(is_article, then=F("article_gold__stance")), default=F("comment_gold__stance")),
+            item_author=Case(When(is_article, then=F("article__author__name")), default=F("comment__author__name")),
+            item_type=Case(
+                When(is_article, then=Value(ItemType.ARTICLE.value)),
+                default=Value(ItemType.COMMENT.value),
+                output_field=CharField(),
+            ),
+        )
+        .order_by(
+            "article_id",
+            F("comment__number").asc(nulls_first=True),
+            "topic__ordering",
+            "topic__slug",
+            "annotator__username",
+        )
     )
     if connection.vendor != "postgresql":
         for row in ordered.values_list(*_ANNOTATION_PATHS.values()).iterator(chunk_size=CHUNK_SIZE):

@@ -30,10 +30,13 @@ def relation(parent_stance: str, reply_stance: str) -> Relation:
 
 @dataclass
 class FlowSummary:
-    """Stance counts of an article's comments on one topic, and what its labelled reply links do."""
+    """Stance counts of an article's comments on one topic, what its labelled reply links do, and how the
+    comments answering the article itself relate to the article's own stance."""
 
     stances: Counter[str] = field(default_factory=Counter)
     relations: Counter[str] = field(default_factory=Counter)
+    article_stance: str | None = None
+    article_relations: Counter[str] = field(default_factory=Counter)
 
     @property
     def labelled_links(self) -> int:
@@ -50,14 +53,26 @@ class FlowSummary:
             "reply_links": {name: self.relations[name] for name in RELATIONS},
             "labelled_reply_links": self.labelled_links,
             "share_opposing": self.share_opposing,
+            "article_stance": self.article_stance,
+            "answers_to_article": {name: self.article_relations[name] for name in RELATIONS},
+            "labelled_answers_to_article": sum(self.article_relations.values()),
         }
 
 
-def summarise(stances: Iterable[str], links: Iterable[tuple[str, str]]) -> FlowSummary:
-    """`stances`: consensus stances of the comments; `links`: (parent stance, reply stance) pairs."""
-    summary = FlowSummary()
+def summarise(
+    stances: Iterable[str],
+    links: Iterable[tuple[str, str]],
+    *,
+    article_stance: str | None = None,
+    article_links: Iterable[tuple[str, str]] = (),
+) -> FlowSummary:
+    """`stances`: consensus stances of the comments; `links`: (parent stance, reply stance) pairs;
+    `article_stance`: the article's own consensus stance; `article_links`: (article stance, comment stance)
+    pairs of the comments that answer the article (top-level ones and those quoting it)."""
+    summary = FlowSummary(article_stance=article_stance)
     summary.stances.update(stances)
     summary.relations.update(relation(parent, reply) for parent, reply in links)
+    summary.article_relations.update(relation(article, comment) for article, comment in article_links)
     return summary
 
 

@@ -9,10 +9,11 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from annotations.models import Annotation, Consensus, Topic
 from annotations.quality.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
@@ -23,34 +24,61 @@ from debate.models import Article, Comment, ReplyLink
 # Categories of a consensus distribution: the four stances, and items whose annotators disagree.
 CATEGORIES = (*STANCES, "unresolved")
 
+# Which items a measure reads: every item, the comments only, or the articles' own items only.
+ItemSelection = Literal["all", "comments", "articles"]
+ITEM_SELECTIONS: tuple[ItemSelection, ...] = ("all", "comments", "articles")
+DEFAULT_ITEMS: ItemSelection = "all"
+ARTICLE_BUCKET = "article"  # the depth-bucket group of the articles' own items
+QS = TypeVar("QS", bound=QuerySet[Any])
 
-def agreement(topic: Topic, *, article: Article | None = None) -> TopicReport:
-    """Every agreement measure for one topic (optionally one article), annotators named by username.
 
-    Three narrow queries rather than one wide join: for a million labels, decoding the rows is most of the
-    time, so the labels come as three numbers through a binary cursor, and the comments' groups and the
-    annotators' names, far fewer, on their own.
+def _selected(rows: QS, items: ItemSelection) -> QS:
+    if items not in ITEM_SELECTIONS:
+        raise ValueError(f"items must be one of {', '.join(ITEM_SELECTIONS)}, not {items!r}")
+    if items == "all":
+        return rows
+    return rows.filter(comment__isnull=items == "articles")
+
+
+# One integer per item: a comment's id, or minus the article's id for the article itself (ids are positive).
+ITEM_KEY = Coalesce(F("comment_id"), -F("article_id"))
+
+
+def agreement(topic: Topic, *, article: Article | None = None, items: ItemSelection = DEFAULT_ITEMS) -> TopicReport:
+    """Every agreement measure for one topic (optionally one article), annotators named by username, over
+    `items`: every item (default), the comments only, or the articles' own labels only. The articles' own items
+    form the group `article` of the depth breakdown.
+
+    Narrow queries rather than one wide join: for a million labels, decoding the rows is most of the time, so
+    the labels come as three numbers through a binary cursor, and the items' groups and the annotators' names,
+    far fewer, on their own.
     """
-    labels = Annotation.objects.filter(topic=topic).order_by()
+    labels = _selected(Annotation.objects.filter(topic=topic).order_by(), items)
     if article is not None:
-        labels = labels.filter(comment__article=article)
-    rows = list(stream_rows(labels.values_list("comment_id", "annotator_id", "stance")))
+        labels = labels.filter(article=article)
+    rows = list(stream_rows(labels.annotate(item_key=ITEM_KEY).values_list("item_key", "annotator_id", "stance")))
     # Column by column: zip(*rows) would pass a million arguments, several times slower.
-    items, annotator_ids, stances = (list(map(itemgetter(column), rows)) for column in range(3))
+    keys, annotator_ids, stances = (list(map(itemgetter(column), rows)) for column in range(3))
     names = dict(User.objects.filter(pk__in=set(annotator_ids)).values_list("pk", "username"))
-    labelled = Comment.objects.filter(Exists(labels.filter(comment=OuterRef("pk"))))
-    groups: dict[Hashable, dict[str, Hashable]] = {
-        comment_id: {"article": article_id, "depth_bucket": depth_bucket(depth)}
-        for comment_id, article_id, depth in stream_rows(labelled.values_list("pk", "article_id", "depth"))
-    }
-    return topic_report_from_arrays(items, [names[pk] for pk in annotator_ids], stances, groups)
+    groups: dict[Hashable, dict[str, Hashable]] = {}
+    if items != "articles":
+        labelled = Comment.objects.filter(Exists(labels.filter(comment=OuterRef("pk"))))
+        groups.update(
+            (comment_id, {"article": article_id, "depth_bucket": depth_bucket(depth)})
+            for comment_id, article_id, depth in stream_rows(labelled.values_list("pk", "article_id", "depth"))
+        )
+    if items != "comments":
+        articles = labels.filter(comment=None).values_list("article_id", flat=True).distinct()
+        groups.update((-article_id, {"article": article_id, "depth_bucket": ARTICLE_BUCKET}) for article_id in articles)
+    return topic_report_from_arrays(keys, [names[pk] for pk in annotator_ids], stances, groups)
 
 
-def pair_confusion(topic: Topic, annotator_a: str, annotator_b: str) -> dict[str, Any]:
+def pair_confusion(
+    topic: Topic, annotator_a: str, annotator_b: str, *, items: ItemSelection = DEFAULT_ITEMS
+) -> dict[str, Any]:
     """How two annotators' labels on a topic cross: rows are a's labels, columns b's."""
-    rows = Annotation.objects.filter(topic=topic, annotator__username__in=[annotator_a, annotator_b]).values_list(
-        "comment_id", "annotator__username", "stance"
-    )
+    labels = Annotation.objects.filter(topic=topic, annotator__username__in=[annotator_a, annotator_b])
+    rows = _selected(labels, items).annotate(item_key=ITEM_KEY).values_list("item_key", "annotator__username", "stance")
     matrix = confusion_matrix(list(rows), annotator_a, annotator_b)
     return {
         "topic": topic.slug,
@@ -68,6 +96,16 @@ class AnnotatorProgress:
     labels: int  # labels given, over all active topics
     comments_done: int  # comments labelled on every active topic
     comments: int  # comments in the corpus
+    articles_done: int = 0  # articles whose own item is labelled on every active topic
+    articles: int = 0  # articles in the corpus
+
+    @property
+    def items_done(self) -> int:
+        return self.comments_done + self.articles_done
+
+    @property
+    def items(self) -> int:
+        return self.comments + self.articles
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,68 +113,85 @@ class AnnotatorProgress:
             "labels": self.labels,
             "comments_done": self.comments_done,
             "comments": self.comments,
-            "share_done": self.comments_done / self.comments if self.comments else None,
+            "articles_done": self.articles_done,
+            "articles": self.articles,
+            "items_done": self.items_done,
+            "items": self.items,
+            "share_done": self.items_done / self.items if self.items else None,
         }
 
 
 def progress(users: QuerySet[User] | None = None) -> list[AnnotatorProgress]:
-    """Labelling progress of each annotator (or of the given users)."""
+    """Labelling progress of each annotator (or of the given users): comments and articles (their own items)
+    labelled on every active topic."""
     active = list(Topic.objects.active().values_list("pk", flat=True))
-    total = Comment.objects.count()
+    comments, articles = Comment.objects.count(), Article.objects.count()
     labels = Annotation.objects.filter(topic_id__in=active)
     if users is not None:
         labels = labels.filter(annotator__in=users)
-    per_comment = (
-        labels.values("annotator__username", "comment_id")
+    per_item = (
+        labels.values("annotator__username", "article_id", "comment_id")
         .annotate(n=Count("pk"))
-        .values_list("annotator__username", "n")
+        .values_list("annotator__username", "comment_id", "n")
     )
-    done: Counter[str] = Counter()
+    comments_done: Counter[str] = Counter()
+    articles_done: Counter[str] = Counter()
     given: Counter[str] = Counter()
-    for username, n in per_comment.iterator(chunk_size=20_000):
+    for username, comment_id, n in per_item.iterator(chunk_size=20_000):
         given[username] += n
-        done[username] += n >= len(active)
+        (articles_done if comment_id is None else comments_done)[username] += n >= len(active)
     names = sorted(given) if users is None else sorted(users.values_list("username", flat=True))
-    return [AnnotatorProgress(name, given[name], done[name], total) for name in names]
+    return [
+        AnnotatorProgress(name, given[name], comments_done[name], comments, articles_done[name], articles)
+        for name in names
+    ]
 
 
-def stance_distribution(*, by_article: bool = False) -> dict[str, Any]:
-    """Consensus stances per topic (and per article): counts of favor, against, neutral, not_about and
-    unresolved items."""
-    rows = Consensus.objects.exclude(status=None).values("topic__slug", "stance")
+def stance_distribution(*, by_article: bool = False, items: ItemSelection = DEFAULT_ITEMS) -> dict[str, Any]:
+    """Consensus stances per topic (and per article) over `items`: counts of favor, against, neutral,
+    not_about and unresolved items."""
+    rows = _selected(Consensus.objects.exclude(status=None), items).values("topic__slug", "stance")
     if by_article:
-        rows = rows.values("comment__article_id", "topic__slug", "stance")
+        rows = rows.values("article_id", "topic__slug", "stance")
     counted = rows.annotate(n=Count("pk")).order_by()
     result: dict[Any, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: dict.fromkeys(CATEGORIES, 0))
     )
     for row in counted:
-        key = row["comment__article_id"] if by_article else "all"
+        key = row["article_id"] if by_article else "all"
         result[key][row["topic__slug"]][row["stance"] or "unresolved"] += row["n"]
     return {str(key): {topic: dict(counts) for topic, counts in topics.items()} for key, topics in result.items()}
 
 
 def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dict[str, dict[str, Any]]:
-    """Per topic (the active ones unless given): consensus stance counts of the article's comments, and what
-    their reply links do."""
-    stance_of: dict[tuple[int, int], str] = {}
+    """Per topic (the active ones unless given): consensus stance counts of the article's comments, what their
+    reply links do, and how the comments that answer the article itself (top-level ones, and those quoting
+    it) relate to the article's own consensus stance."""
+    stance_of: dict[tuple[int | None, int], str] = {}  # (comment id, or None for the article; topic id)
     for comment_id, topic_id, stance in (
-        Consensus.objects.filter(comment__article=article)
-        .exclude(stance=None)
-        .values_list("comment_id", "topic_id", "stance")
+        Consensus.objects.filter(article=article).exclude(stance=None).values_list("comment_id", "topic_id", "stance")
     ):
         if stance is not None:  # excluded above; the check is for the type checker
             stance_of[(comment_id, topic_id)] = stance
     links = list(ReplyLink.objects.filter(source__article=article).values_list("source_id", "target_id"))
+    answering = list(
+        Comment.objects.filter(Q(parent=None) | Q(quotes_article=True), article=article).values_list("pk", flat=True)
+    )
     summaries: dict[str, FlowSummary] = {}
     for topic in Topic.objects.active() if topics is None else topics:
-        stances = [stance for (_, topic_id), stance in stance_of.items() if topic_id == topic.pk]
+        stances = [
+            stance for (comment_id, topic_id), stance in stance_of.items() if topic_id == topic.pk and comment_id
+        ]
         pairs = [
             (stance_of[(target, topic.pk)], stance_of[(source, topic.pk)])
             for source, target in links
             if (source, topic.pk) in stance_of and (target, topic.pk) in stance_of
         ]
-        summaries[topic.slug] = summarise(stances, pairs)
+        own = stance_of.get((None, topic.pk))
+        to_article = (
+            [(own, stance_of[(pk, topic.pk)]) for pk in answering if (pk, topic.pk) in stance_of] if own else []
+        )
+        summaries[topic.slug] = summarise(stances, pairs, article_stance=own, article_links=to_article)
     return {slug: summary.as_dict() for slug, summary in summaries.items()}
 
 
