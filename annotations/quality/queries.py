@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 
 from annotations.models import Annotation, Consensus, Topic
@@ -168,15 +168,17 @@ def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dic
     reply links do, and how the comments that answer the article itself (top-level ones, and those quoting
     it) relate to the article's own consensus stance."""
     stance_of: dict[tuple[int | None, int], str] = {}  # (comment id, or None for the article; topic id)
-    for comment_id, topic_id, stance in (
-        Consensus.objects.filter(article=article).exclude(stance=None).values_list("comment_id", "topic_id", "stance")
+    answering: set[int] = set()  # labelled comments that answer the article: top-level, or quoting it
+    for comment_id, topic_id, stance, parent_id, quotes_article in (
+        Consensus.objects.filter(article=article)
+        .exclude(stance=None)
+        .values_list("comment_id", "topic_id", "stance", "comment__parent_id", "comment__quotes_article")
     ):
         if stance is not None:  # excluded above; the check is for the type checker
             stance_of[(comment_id, topic_id)] = stance
+        if comment_id is not None and (parent_id is None or quotes_article):
+            answering.add(comment_id)
     links = list(ReplyLink.objects.filter(source__article=article).values_list("source_id", "target_id"))
-    answering = list(
-        Comment.objects.filter(Q(parent=None) | Q(quotes_article=True), article=article).values_list("pk", flat=True)
-    )
     summaries: dict[str, FlowSummary] = {}
     for topic in Topic.objects.active() if topics is None else topics:
         stances = [
@@ -189,7 +191,7 @@ def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dic
         ]
         own = stance_of.get((None, topic.pk))
         to_article = (
-            [(own, stance_of[(pk, topic.pk)]) for pk in answering if (pk, topic.pk) in stance_of] if own else []
+            [(own, stance_of[(pk, topic.pk)]) for pk in sorted(answering) if (pk, topic.pk) in stance_of] if own else []
         )
         summaries[topic.slug] = summarise(stances, pairs, article_stance=own, article_links=to_article)
     return {slug: summary.as_dict() for slug, summary in summaries.items()}
