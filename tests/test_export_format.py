@@ -34,9 +34,10 @@ ROW = {
 
 
 def test_annotation_columns_are_those_the_issues_list() -> None:
-    # The annotation issue's columns, in its order, then the adjudicated gold stance of the same item.
-    assert ANNOTATION_COLUMNS[-1] == "gold"
-    assert ANNOTATION_COLUMNS[:-1] == (
+    # The annotation issue's columns, in its order, then the adjudicated gold stance of the same item, then
+    # (issue 12) the item's type: new columns come last, so that readers of the earlier ones keep working.
+    assert ANNOTATION_COLUMNS[-2:] == ("gold", "item_type")
+    assert ANNOTATION_COLUMNS[:-2] == (
         "comment_id",
         "article_id",
         "comment_number",

@@ -109,6 +109,7 @@ class TestOverHttp:
             "note": NOTE,
             "evidence": labels.evidence,
             "gold": None,
+            "item_type": "comment",
         }
         assert (rows[2]["parent_id"], rows[2]["depth"]) == (labels.c[1].pk, 1)
         assert rows[3]["author"] is None
