@@ -150,6 +150,12 @@ RELATION_CHOICES = [
     ("opposes", "opposes its parent"),
     ("shifts", "shifts from its parent"),
 ]
+# Top-level comments and comments quoting the article, by their stance against the article's own.
+ARTICLE_RELATION_CHOICES = [
+    ("agrees", "agrees with the article"),
+    ("opposes", "opposes the article"),
+    ("shifts", "shifts from the article"),
+]
 THREAD_MIX_CHOICES = [
     ("contested", "favor and against"),
     ("favor", "favor, no against"),
@@ -166,7 +172,7 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
     has_replies = StrictBooleanFilter(method="filter_has_replies", label="Has replies")
     relation = filters.ChoiceFilter(choices=RELATION_CHOICES, method="filter_relation", label="Relation to parent")
     relation_to_article = filters.ChoiceFilter(
-        choices=RELATION_CHOICES,
+        choices=ARTICLE_RELATION_CHOICES,
         method="filter_relation_to_article",
         label="Relation to the article",
         help_text="Top-level comments and comments quoting the article, compared with the article's consensus",

@@ -73,6 +73,14 @@ def with_labels_for(items: QuerySet[Any], user: AbstractBaseUser | AnonymousUser
 
     Three queries per page, whatever its size: `item.my_labels`, `item.consensus_rows`, `item.gold_rows`.
     """
+    return items.prefetch_related(*label_prefetches(items.model, user))
+
+
+def label_prefetches(
+    model: type[Any], user: AbstractBaseUser | AnonymousUser, *, gold: bool = True
+) -> list[Prefetch[Any]]:
+    """The prefetches of `with_labels_for`, for `prefetch_related_objects` on rows already loaded (without the
+    gold labels when `gold` is false: the annotation panel does not show them)."""
     from annotations.models import Annotation, Consensus, GoldLabel
     from debate.models import Article
 
@@ -86,13 +94,13 @@ def with_labels_for(items: QuerySet[Any], user: AbstractBaseUser | AnonymousUser
         if sees_all_labels(user)
         else Consensus.objects.none()
     )
-    gold: QuerySet[Any] = (
+    gold_labels: QuerySet[Any] = (
         GoldLabel.objects.select_related("topic", "set_by") if sees_all_labels(user) else GoldLabel.objects.none()
     )
-    if items.model is Article:  # the article's own item only, not its comments'
-        mine, consensus, gold = (rows.filter(comment=None) for rows in (mine, consensus, gold))
-    return items.prefetch_related(
+    if model is Article:  # the article's own item only, not its comments'
+        mine, consensus, gold_labels = (rows.filter(comment=None) for rows in (mine, consensus, gold_labels))
+    return [
         Prefetch("annotations", queryset=mine, to_attr="my_labels"),
         Prefetch("consensus", queryset=consensus, to_attr="consensus_rows"),
-        Prefetch("gold_labels", queryset=gold, to_attr="gold_rows"),
-    )
+        *([Prefetch("gold_labels", queryset=gold_labels, to_attr="gold_rows")] if gold else []),
+    ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("browse/", views.browse, name="browse"),
     path("articles/<int:article_id>/comments/", views.thread_chunk, name="thread-chunk"),
     path("comments/<int:comment_id>/labels/", views.label_write, name="label-write"),
+    path("articles/<int:article_id>/labels/", views.label_write, name="article-label-write"),
     path("comments/<int:comment_id>/parent/", views.parent_write, name="parent-write"),
     path("adjudicate/", views.adjudicate, name="adjudicate"),
     path("adjudicate/<int:comment_id>/<slug:topic_slug>/", views.gold_write, name="gold-write"),

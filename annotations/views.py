@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Q, QuerySet, Subquery, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -26,12 +26,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotations import actions
-from annotations.filters import RELATION_CHOICES, THREAD_MIX_CHOICES, CommentFilter, unfinished_by
+from annotations.filters import (
+    ARTICLE_RELATION_CHOICES,
+    RELATION_CHOICES,
+    THREAD_MIX_CHOICES,
+    CommentFilter,
+    unfinished_by,
+)
 from annotations.items import LabelItem
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
 from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
 from annotations.quality import charts, queries
-from annotations.querysets import with_labels_for
+from annotations.querysets import label_prefetches, with_labels_for
 from debate.errors import DomainError
 from debate.models import Article, Comment
 from debate.roles import authenticated_user
@@ -78,7 +84,7 @@ def refusal(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
 
 
 def panel_rows(
-    comment: Comment,
+    comment: Comment | Article,
     topics: list[Topic],
     user: User,
     error: dict[str, str] | None = None,
@@ -139,8 +145,24 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
             for link in comment.reply_links.all()
             if link.target_id != comment.parent_id
         ]
-        done = sum(1 for label in getattr(comment, "my_labels", []) if label.topic.is_active)
-        comment.is_complete = active > 0 and done >= active  # type: ignore[attr-defined]
+        comment.is_complete = _is_complete(comment, active)  # type: ignore[attr-defined]
+
+
+def _is_complete(item: Comment | Article, active: int) -> bool:
+    """The user labelled the item on every active topic (from the `my_labels` prefetch)."""
+    done = sum(1 for label in getattr(item, "my_labels", []) if label.topic.is_active)
+    return active > 0 and done >= active
+
+
+def decorate_article(article: Article, topics: list[Topic], user: User, error: dict[str, str] | None = None) -> None:
+    """Attach what the panel partial needs to show the article's own item, as `decorate` does for comments:
+    the user's labels on it (and its consensus for those who may see it), loaded here in up to three queries."""
+    prefetch_related_objects([article], *label_prefetches(Article, user, gold=False))
+    article.panel_rows = panel_rows(article, topics, user, error)  # type: ignore[attr-defined]
+    article.label_url = reverse("workspace:article-label-write", args=[article.pk])  # type: ignore[attr-defined]
+    article.panel_key = f"a{article.pk}"  # type: ignore[attr-defined]  # DOM ids apart from comments'
+    article.is_article_item = True  # type: ignore[attr-defined]
+    article.is_complete = _is_complete(article, sum(1 for topic in topics if topic.is_active))  # type: ignore[attr-defined]
 
 
 def workspace_context(request: HttpRequest) -> dict[str, Any]:
@@ -160,11 +182,14 @@ def workspace_context(request: HttpRequest) -> dict[str, Any]:
 @login_required
 @require_GET
 def article_list(request: HttpRequest) -> HttpResponse:
-    """Articles with comment counts and, per topic, a stance mix and the user's progress."""
+    """Articles with comment counts and, per topic, the article's own stance, its comments' stance mix and the
+    user's progress over the article's items (the article itself and its comments)."""
     user = authenticated_user(request)
     context = workspace_context(request)
     topics: list[Topic] = context["topics"]
-    articles = list(Article.objects.with_listing().defer("body", "author_bio").order_by("source"))
+    articles = list(
+        with_labels_for(Article.objects.with_listing().defer("body", "author_bio").order_by("source"), user)
+    )
     mix_rows: QuerySet[Any, tuple[int, int, str, int]]
     if context["sees_all"]:
         mix_rows = (
@@ -191,15 +216,23 @@ def article_list(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
     }
     for article in articles:
-        article.topic_rows = [
+        # Its own stance: the consensus for those who may see it, else (blind annotation) the user's own label.
+        own = {
+            row.topic_id: row.stance
+            for row in getattr(article, "consensus_rows" if context["sees_all"] else "my_labels", [])
+        }
+        labelled_by_me = {label.topic_id for label in getattr(article, "my_labels", [])}
+        article.topic_rows = [  # type: ignore[attr-defined]
             {
                 "topic": topic,
+                "own_stance": own.get(topic.pk),
                 "mix": [(stance, mix[(article.pk, topic.pk)][stance]) for stance in Stance.values],
                 "labelled": sum(mix[(article.pk, topic.pk)].values()),
-                "mine": mine.get((article.pk, topic.pk), 0),
+                "mine": mine.get((article.pk, topic.pk), 0) + (topic.pk in labelled_by_me),
             }
             for topic in topics
         ]
+        article.item_count = article.comment_count + 1  # type: ignore[attr-defined]  # the article is one too
     return render(request, "annotations/article_list.html", {**context, "articles": articles})
 
 
@@ -252,6 +285,7 @@ def thread(request: HttpRequest, article_id: int) -> HttpResponse:
     article = get_object_or_404(_threads(), pk=article_id)
     start = _window_start(request, article)
     context = _chunk(request, article, start, window_start=start)
+    decorate_article(article, context["topics"], authenticated_user(request))
     summary = None
     if context["sees_all"]:
         flows = queries.flow_summary(article, context["topics"])
@@ -312,7 +346,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 def _label_change(
-    operation: str, argument: str, post: QueryDict, topic: Topic, comment: Comment, current: Annotation | None
+    operation: str, argument: str, post: QueryDict, topic: Topic, item: LabelItem, current: Annotation | None
 ) -> dict[str, Any] | None:
     """The label after the requested change, or None to remove it. Values come from the current label."""
     values: dict[str, Any] = {
@@ -333,9 +367,9 @@ def _label_change(
     elif operation == "evidence":
         start, end = _int_or_none(post.get("start")), _int_or_none(post.get("end"))
         if start is None or end is None:
-            raise ValidationError({"evidence": "select some text of the comment first"})
+            raise ValidationError({"evidence": f"select some text of the {item.item_type.value} first"})
         # The browser sends offsets only; the span's text is the body's own, by construction.
-        values["evidence"].append({"start": start, "end": end, "text": comment.body[start:end]})
+        values["evidence"].append({"start": start, "end": end, "text": item.body[start:end]})
     elif operation == "remove":
         index = _int_or_none(argument)
         if index is not None and 0 <= index < len(values["evidence"]):
@@ -351,39 +385,43 @@ def _label_change(
 @login_required
 @require_POST
 @vary_on_htmx
-def label_write(request: HttpRequest, comment_id: int) -> HttpResponse:
-    """Change the user's label on one topic of a comment; answers with the comment's re-rendered panel.
+def label_write(request: HttpRequest, comment_id: int | None = None, article_id: int | None = None) -> HttpResponse:
+    """Change the user's label on one topic of a comment (or, with `article_id`, of the article itself); answers
+    with the item's re-rendered panel.
 
     The panel is one form; the button pressed says what to do as `topic:action[:argument]`, where the action
     is a stance, `unsure`, `note`, `evidence`, `remove` (with the evidence's index) or `clear`."""
     user = authenticated_user(request)
-    comment = get_object_or_404(Comment.objects.select_related("article"), pk=comment_id)
     slug, _, rest = request.POST.get("do", "").partition(":")
     operation, _, argument = rest.partition(":")
-    topic = Topic.objects.filter(slug=slug).first()
-    if topic is None:
-        raise Http404(f"unknown topic {slug!r}")
-    current = Annotation.objects.filter(comment=comment, topic=topic, annotator=user).first()
+    target, topic = _label_target(slug, comment_id=comment_id, article_id=article_id)
+    item = LabelItem.of(*target.values())
+    current = Annotation.objects.filter(**item.keys, topic=topic, annotator=user).first()
     version = _int_or_none(request.POST.get(f"version-{topic.slug}"))
     if_match = frozenset({version}) if version is not None else None
 
     def change() -> None:
-        values = _label_change(operation, argument, request.POST, topic, comment, current)
+        values = _label_change(operation, argument, request.POST, topic, item, current)
         if values is None:
             if current is not None:
-                actions.clear_stance(actor=user, comment=comment, topic=topic, if_match=if_match)
+                actions.clear_stance(actor=user, **target, topic=topic, if_match=if_match)
         else:
-            actions.set_stance(actor=user, comment=comment, topic=topic, if_match=if_match, **values)
+            actions.set_stance(actor=user, **target, topic=topic, if_match=if_match, **values)
 
     error, status = _attempt(change)
-
+    errors = {topic.slug: error} if error else None
+    thread_url = reverse("workspace:thread", args=[item.article_id])
+    if item.comment is None:
+        if not request.htmx:  # type: ignore[attr-defined]
+            if error:
+                messages.error(request, f"The article, {topic.name}: {error}")
+            return HttpResponseRedirect(f"{thread_url}#a{item.article_id}")
+        return render_article_panel(request, item.article_id, errors, status=status)
     if not request.htmx:  # type: ignore[attr-defined]
         if error:
-            messages.error(request, f"#{comment.number}, {topic.name}: {error}")
-        return HttpResponseRedirect(
-            f"{reverse('workspace:thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
-        )
-    return render_panel(request, comment.pk, {topic.slug: error} if error else None, status=status)
+            messages.error(request, f"#{item.comment.number}, {topic.name}: {error}")
+        return HttpResponseRedirect(f"{thread_url}?at={item.comment.pk}#c{item.comment.pk}")
+    return render_panel(request, item.comment.pk, errors, status=status)
 
 
 def _attempt(write: Callable[[], object]) -> tuple[str | None, int]:
@@ -402,6 +440,16 @@ def _attempt(write: Callable[[], object]) -> tuple[str | None, int]:
     except PermissionDenied as denied:
         return str(denied) or "your role cannot do this", 403
     return None, 200
+
+
+def render_article_panel(
+    request: HttpRequest, article_id: int, error: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The article's own panel, as `render_panel` answers for a comment's."""
+    context = workspace_context(request)
+    article = get_object_or_404(Article, pk=article_id)
+    decorate_article(article, context["topics"], authenticated_user(request), error)
+    return render(request, "annotations/_comment.html#panel", {**context, "comment": article}, status=status)
 
 
 def render_panel(
@@ -466,43 +514,70 @@ def _ancestors(comment: Comment) -> list[Comment]:
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    """The next comment the user has not labelled on every active topic, with its context and progress."""
+    """The next item the user has not labelled on every active topic, with its context and progress. Items come
+    article by article: the article itself first, then its comments in thread order. `after=<comment id>` or
+    `after_article=<article id>` skips to the next unfinished item after that one, wrapping around."""
     user = authenticated_user(request)
     context = workspace_context(request)
     if not context["can_annotate"]:
         raise PermissionDenied("your role does not annotate")
-    pending = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
-    after = Comment.objects.filter(pk=_int_or_none(request.GET.get("after")) or 0).first()
-    candidate = None
-    if after is not None:  # skip: the next unfinished comment after this one, wrapping around
-        candidate = (
-            pending.filter(
-                Q(article_id__gt=after.article_id) | Q(article_id=after.article_id, thread_order__gt=after.thread_order)
-            )
-            .values_list("pk", flat=True)
-            .first()
-        )
-    candidate = candidate or pending.values_list("pk", flat=True).first()
-    comment = None
-    ancestors: list[Comment] = []
-    if candidate is not None:
-        comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=candidate)
+    pending_comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
+    pending_articles = unfinished_by(Article.objects.all(), user).order_by("pk")
+    after = _queue_position(request)
+    candidate = _next_item(pending_articles, pending_comments, after) if after else None
+    candidate = candidate or _next_item(pending_articles, pending_comments, None)
+    comment, article, ancestors = None, None, []
+    if candidate is not None and candidate[1] is None:
+        article = get_object_or_404(_threads(), pk=candidate[0])
+        decorate_article(article, context["topics"], user)
+    elif candidate is not None and (comment_id := candidate[1]) is not None:
+        comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=comment_id)
         decorate([comment], context["topics"], user)
         ancestors = _ancestors(comment)
-    total = Comment.objects.count()
-    remaining = pending.count()
+    total = Comment.objects.count() + Article.objects.count()
+    remaining = pending_comments.count() + pending_articles.count()
     return render(
         request,
         "annotations/queue.html",
         {
             **context,
             "comment": comment,
+            "article": article,
             "ancestors": ancestors,
             "total": total,
             "done": total - remaining,
             "percent": round(100 * (total - remaining) / total) if total else 100,
         },
     )
+
+
+# A place in the queue: (article id, thread order), the article itself at thread order -1, before its comments.
+QueuePosition = tuple[int, int]
+
+
+def _queue_position(request: HttpRequest) -> QueuePosition | None:
+    article_id = _int_or_none(request.GET.get("after_article"))
+    if article_id is not None:
+        return (article_id, -1)
+    row = Comment.objects.filter(pk=_int_or_none(request.GET.get("after")) or 0).values_list(
+        "article_id", "thread_order"
+    )
+    return row.first()
+
+
+def _next_item(
+    articles: QuerySet[Article], comments: QuerySet[Comment], after: QueuePosition | None
+) -> tuple[int, int | None] | None:
+    """(article id, comment id or None for the article itself) of the first pending item after `after`."""
+    if after is not None:
+        article_id, order = after
+        articles = articles.filter(pk__gt=article_id)
+        comments = comments.filter(Q(article_id__gt=article_id) | Q(article_id=article_id, thread_order__gt=order))
+    first_article = articles.values_list("pk", flat=True).first()
+    first_comment = comments.values_list("article_id", "thread_order", "pk").first()
+    if first_comment is not None and (first_article is None or first_comment[0] < first_article):
+        return (first_comment[0], first_comment[2])
+    return None if first_article is None else (first_article, None)
 
 
 # --- browse --------------------------------------------------------------------------------------------
@@ -562,6 +637,7 @@ def browse(request: HttpRequest) -> HttpResponse:
             "statuses": ConsensusStatus.choices,
             "stances": Stance.choices,
             "relations": RELATION_CHOICES,
+            "article_relations": ARTICLE_RELATION_CHOICES,
             "thread_mixes": THREAD_MIX_CHOICES,
         },
         status=200 if filterset.is_valid() else 400,
@@ -772,9 +848,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "categories": queries.CATEGORIES,
             "progress": progress_rows,
             "progress_chart": charts.stacked_bars(
-                [(row.username, {"done": row.comments_done}) for row in progress_rows],
+                [(row.username, {"done": row.items_done}) for row in progress_rows],
                 ["done"],
-                scale=progress_rows[0].comments if progress_rows else None,
+                scale=progress_rows[0].items if progress_rows else None,
             ),
             "annotators": annotators,
             "pair": {"topic": pair_topic, "a": first, "b": second},

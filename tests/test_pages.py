@@ -43,14 +43,16 @@ def test_thread_view_runs_the_same_queries_for_36_and_21_comments(
     counts = {}
     for name in (CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA):
         # Session, user and roles, article, topics, comments with their reply links, own labels, consensus and
-        # gold; for curators and researchers also the both-sides flags and the stance summary's two queries.
-        with django_assert_max_num_queries(13) as context:
+        # gold; the article's own labels (and consensus); for curators and researchers also the both-sides flags
+        # and the stance summary's two queries.
+        with django_assert_max_num_queries(15) as context:
             response = client.get(f"/articles/{seeds[name].pk}/")
         assert response.status_code == 200
         counts[name] = len(context.captured_queries)
 
     assert counts[CLUSTER_MUNITIONS] == counts[STRIKES_IN_RUSSIA], counts
-    assert response.content.count(b"data-comment-id=") == 21
+    assert response.content.count(b"data-comment-id=") == 21 + 1  # the comments and the article itself
+    assert response.content.count(b'data-comment-id="article-') == 1
 
 
 @pytest.mark.parametrize(
@@ -339,4 +341,58 @@ def test_thread_page_shows_curators_the_stance_summary(
     assert "Stance summary" in html
     # #3 answers #1 (favor -> against) and #2 (against -> against): one opposing link of two.
     row = html[html.index('<th scope="row">Cluster munitions</th>') :].split("</tr>")[0]
-    assert re.findall(r"<td>([^<]*)</td>", row) == ["1", "2", "0", "0", "1", "1", "0", "50%"]
+    # The article itself is not labelled: no stance of its own, nothing to compare its answers with.
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["1", "2", "0", "0", "1", "1", "0", "50%", "–", "0", "0", "0"]
+
+
+def test_htmx_article_label_write_answers_with_the_articles_panel_alone(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    article = seeds["003_fe0cb380292f74eb.txt"]  # no comments: the article is the only item
+    client = client_for(annotator)
+    start = article.body.index("cluster munitions")
+
+    response = client.post(f"/articles/{article.pk}/labels/", {"do": "cluster-munitions:against"}, headers=HTMX)
+    evidence = client.post(
+        f"/articles/{article.pk}/labels/",
+        {"do": "cluster-munitions:evidence", "start": start, "end": start + 17, "version-cluster-munitions": "1"},
+        headers=HTMX,
+    )
+    stale = client.post(
+        f"/articles/{article.pk}/labels/",
+        {"do": "cluster-munitions:favor", "version-cluster-munitions": "1"},
+        headers=HTMX,
+    )
+    plain = client.post(f"/articles/{article.pk}/labels/", {"do": "strikes-in-russia:not_about"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<section class="panel" id="panel-a{article.pk}"')
+    assert 'aria-label="Stance of the article itself"' in html
+    assert f'action="/articles/{article.pk}/labels/"' in html
+    assert evidence.status_code == 200
+    assert stale.status_code == 412
+    assert "the label changed since you read it" in stale.content.decode()
+    assert plain.status_code == 302
+    assert plain["Location"] == f"/articles/{article.pk}/#a{article.pk}"
+    label = Annotation.objects.get(annotator=annotator, article=article, topic__slug="cluster-munitions")
+    assert label.comment_id is None
+    assert (label.stance, label.version) == ("against", 2)
+    assert label.evidence == [{"start": start, "end": start + 17, "text": "cluster munitions"}]
+    assert Annotation.objects.filter(annotator=annotator, comment=None).count() == 2
+
+
+def test_the_article_list_opens_every_article_for_labelling(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    annotator = make_user("annotator")
+    article = seeds["003_fe0cb380292f74eb.txt"]
+    set_stance(actor=annotator, article=article, topic=topics["cluster-munitions"], stance="against")
+
+    html = client_for(annotator).get("/").content.decode()
+
+    assert "context only" not in html
+    assert html.count('class="topic-mix"') == 5
+    assert '<span class="count">1/1</span>' in html  # the comment-less article: its own item, labelled
+    assert '<span class="chip chip--against">against</span>' in html  # the annotator's own label, not a consensus

@@ -23,7 +23,8 @@ def markdown(text: str) -> SafeString:
 
 @register.filter
 def blocks(comment: Any) -> list[Block]:
-    return body_blocks(comment.body, comment.quoted_spans)
+    """The body of a comment, or of an article (which quotes nothing), as blocks of segments."""
+    return body_blocks(comment.body, getattr(comment, "quoted_spans", ()))
 
 
 @register.filter

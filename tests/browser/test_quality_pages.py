@@ -115,6 +115,8 @@ def test_an_annotator_sees_only_their_own_progress_on_the_dashboard(
     page.goto("/dashboard/")
 
     expect(page.locator("svg.chart")).to_have_count(0)
-    expect(page.locator("main")).to_contain_text("0 of 57 comments labelled on every topic; 12 labels in all.")
+    expect(page.locator("main")).to_contain_text(
+        "0 of 57 comments and 0 of 5 articles labelled on every topic; 12 labels in all."
+    )
     expect(page.locator("main")).not_to_contain_text("ana")
     expect(page.locator("main")).not_to_contain_text("cai")

@@ -59,7 +59,10 @@ def test_label_one_comment_by_keyboard_and_another_by_mouse_and_both_persist(
     page = open_as(annotator)
     page.goto(f"/articles/{article.pk}/")
 
-    # Keyboard only: the first comment is current on arrival; 1-4 set a stance, t moves to the next topic.
+    # Keyboard only: the article itself is current on arrival, j moves to the first comment; 1-4 set a stance,
+    # t moves to the next topic.
+    expect(page.locator(f"#a{article.pk}")).to_have_class(re.compile(r"\bis-current\b"))
+    page.keyboard.press("j")
     expect(page.locator(f"#c{first.pk}")).to_have_class(re.compile(r"\bis-current\b"))
     for key in ("1", "t", "2", "t", "4"):
         page.keyboard.press(key)
@@ -96,6 +99,7 @@ def test_keyboard_moves_between_comments_and_topics_and_marks_the_current_ones(
     page = open_as(make_user("annotator"))
     page.goto(f"/articles/{article.pk}/")
 
+    page.keyboard.press("j")  # from the article itself to the first comment
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("k")
@@ -154,7 +158,7 @@ def test_evidence_across_an_emoji_is_stored_in_code_points(
     article = Article.objects.get(pk=import_document(source="hostile.txt", data=HOSTILE_DOCUMENT.encode()).article_id)
     target = comment(article, 1)
     page = open_as(annotator)
-    page.goto(f"/articles/{article.pk}/")
+    page.goto(f"/articles/{article.pk}/#c{target.pk}")  # the comment, not the article itself, is current
     page.keyboard.press("1")  # favor on cluster munitions: evidence needs a label
     expect(stance_button(page, target, "cluster-munitions", "favor")).to_have_attribute("aria-pressed", "true")
 
@@ -248,7 +252,9 @@ def test_a_second_annotator_does_not_see_the_first_ones_labels(
     page = open_as(second)
 
     expect(page.locator(".article-card").first.locator(".mix-part")).to_have_count(0)
-    expect(page.locator(".article-card").first.locator(".count").first).to_have_text("0/36")
+    expect(page.locator(".article-card").first.locator(".count").first).to_have_text(
+        "0/37"
+    )  # the article and its 36 comments
     page.goto(f"/articles/{article.pk}/")
     expect(page.locator(".stance[aria-pressed='true']")).to_have_count(0)
     expect(page.locator(".consensus")).to_have_count(0)
@@ -314,7 +320,7 @@ def test_thread_reads_and_labels_with_javascript_off(
     page = open_as(annotator, javascript=False)
     page.goto(f"/articles/{article.pk}/")
 
-    expect(page.locator("[data-comment]")).to_have_count(36)
+    expect(page.locator("[data-comment]")).to_have_count(1 + 36)  # the article itself, then its 36 comments
     expect(page.locator(f"#c{target.pk} .reply-to")).to_have_text("replying to #3 by James Joyner")
     expect(page.locator(f"#c{target.pk} blockquote")).to_contain_text("It’s their choice whether to use them")
     page.locator("details.article-body summary").click()
@@ -356,15 +362,17 @@ def test_queue_shows_the_next_unfinished_comment_with_context_and_progress(
     annotator = make_user("annotator")
     article = seeds[CLUSTER_MUNITIONS]
     ordered = list(Comment.objects.filter(article=article).order_by("thread_order"))
-    for finished in ordered[:2]:  # #1 and its reply #3 are done
+    for finished in ordered[:2]:  # #1 and its reply #3 are done, and the article itself
         for topic in topics.values():
             set_stance(actor=annotator, comment=finished, topic=topic, stance="not_about")
+    for topic in topics.values():
+        set_stance(actor=annotator, article=article, topic=topic, stance="against")
     page = open_as(annotator)
     page.goto("/annotate/")
 
     nxt = ordered[2]
     expect(page.locator("[data-comment]")).to_have_attribute("id", f"c{nxt.pk}")
-    expect(page.locator(".progress-line")).to_contain_text("2 of 57 comments done")
+    expect(page.locator(".progress-line")).to_contain_text("3 of 62 items done")  # 57 comments and 5 articles
     expect(page.locator(".context-title")).to_contain_text(article.title)
     for key, slug, stance in (
         ("3", "cluster-munitions", "neutral"),
@@ -376,7 +384,7 @@ def test_queue_shows_the_next_unfinished_comment_with_context_and_progress(
         page.keyboard.press("t")
     expect(page.locator("[data-panel]")).to_have_attribute("data-complete", "true")
     page.keyboard.press("n")
-    expect(page.locator(".progress-line")).to_contain_text("3 of 57 comments done")
+    expect(page.locator(".progress-line")).to_contain_text("4 of 62 items done")
     expect(page.locator("[data-comment]")).to_have_attribute("id", f"c{ordered[3].pk}")
     assert my_labels(annotator, nxt) == {
         "cluster-munitions": "neutral",
@@ -483,11 +491,11 @@ def test_a_long_thread_loads_its_next_chunks_as_the_reader_goes(
     article = long_thread()
     page = open_as(make_user("annotator"))
     page.goto(f"/articles/{article.pk}/")
-    expect(page.locator("[data-comment]")).to_have_count(THREAD_CHUNK)
+    expect(page.locator("[data-comment]")).to_have_count(1 + THREAD_CHUNK)  # the article, then its comments
 
-    for _ in range(THREAD_CHUNK):  # walk to the end of the first chunk with the keyboard
+    for _ in range(1 + THREAD_CHUNK):  # walk to the end of the first chunk with the keyboard
         page.keyboard.press("j")
-    expect(page.locator("[data-comment]")).to_have_count(2 * THREAD_CHUNK)
+    expect(page.locator("[data-comment]")).to_have_count(1 + 2 * THREAD_CHUNK)
     page.keyboard.press("j")
     current = page.locator(".comment.is-current")
     expect(current).to_have_attribute("id", f"c{Comment.objects.get(article=article, number=THREAD_CHUNK + 1).pk}")
@@ -495,5 +503,5 @@ def test_a_long_thread_loads_its_next_chunks_as_the_reader_goes(
     expect(current.locator("[data-topic='cluster-munitions'] .stance--favor")).to_have_attribute("aria-pressed", "true")
 
     page.mouse.wheel(0, 200_000)
-    expect(page.locator("[data-comment]")).to_have_count(COMMENTS)
+    expect(page.locator("[data-comment]")).to_have_count(1 + COMMENTS)
     expect(page.locator(".thread-more")).to_have_count(0)
