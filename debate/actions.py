@@ -10,11 +10,12 @@ from typing import Literal
 from django.db import models, transaction
 from django.db.models import ProtectedError
 
-from debate.db import insert_rows, reserve_ids, update_rows
+from debate.db import insert_rows, one_snapshot, reserve_ids, update_rows
 from debate.errors import Conflict
 from debate.models import Article, Author, Comment, ReplyLink
 from debate.reply_threads import CommentText, ThreadedComment, reconstruct_threads, tree_layout
 from debate.seed_parser import ParsedDocument, SeedFormatError, decode_document, parse_document
+from debate.thread_report import DocumentLinks, ReportLink, ThreadReport, build_report
 
 ImportStatus = Literal["created", "updated", "unchanged"]
 
@@ -66,7 +67,10 @@ def import_document(*, source: str, data: bytes, origin: str = "", replace: bool
     document = parse_document(decode_document(data))
     _check_lengths(source, document)
     threads = reconstruct_threads(
-        document.body, [CommentText(c.author, c.body) for c in document.comments], article_author=document.author
+        document.body,
+        [CommentText(c.author, c.body) for c in document.comments],
+        article_author=document.author,
+        numbers=[c.number for c in document.comments],
     )
     with transaction.atomic():
         authors = _authors_by_name([document.author, *(comment.author for comment in document.comments)])
@@ -251,6 +255,7 @@ def _save_reply_links(comments: Sequence[Comment], threads: Sequence[ThreadedCom
             score=link.score,
             evidence=link.evidence,
             position=link.position,
+            basis=link.basis,
         )
         for comment, thread in zip(comments, threads, strict=True)
         for link in thread.links
@@ -272,3 +277,27 @@ def relayout_article(*, article_id: int) -> None:
     index_of = {comment.pk: index for index, comment in enumerate(comments)}
     moved = _apply_layout(comments, [None if c.parent_id is None else index_of[c.parent_id] for c in comments])
     update_rows(moved, _LAYOUT_FIELDS)
+
+
+def article_thread_report(*, article_id: int, reference: dict[int, tuple[int, ...]] | None = None) -> ThreadReport:
+    """The reply-link report of an imported article, from its stored links (a curator's included, as
+    `manual`) and parents; with `reference` (links of this article only, in printed numbers), precision,
+    recall and primary-parent accuracy. Raises Article.DoesNotExist, and BadReference for a reference
+    naming comments the article does not have."""
+    with one_snapshot():
+        article = Article.objects.only("source").get(pk=article_id)
+        comments = list(
+            Comment.objects.filter(article_id=article_id).order_by("position").values_list("number", "parent__number")
+        )
+        links = list(
+            ReplyLink.objects.filter(source__article_id=article_id)
+            .order_by("source__position", "position")
+            .values_list("source__number", "target__number", "method", "score")
+        )
+    document = DocumentLinks(
+        name=article.source,
+        numbers=tuple(number for number, _ in comments),
+        links=tuple(ReportLink(child, parent, method, score) for child, parent, method, score in links),
+        primary=dict(comments),
+    )
+    return build_report([document], None if reference is None else {article.source: reference})

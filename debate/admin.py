@@ -19,7 +19,7 @@ class ReplyLinkInline(admin.TabularInline[ReplyLink, Comment]):
     model = ReplyLink
     fk_name = "source"
     extra = 0
-    readonly_fields = ["target", "method", "score", "evidence"]
+    readonly_fields = ["target", "method", "score", "evidence", "basis"]
     can_delete = False
 
 

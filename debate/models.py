@@ -90,6 +90,7 @@ class ReplyLink(models.Model):
     class Method(models.TextChoices):
         MENTION = "mention", "@Name: marker"
         QUOTE = "quote", "quoted passage"
+        CONTENT = "content", "@Name: marker, the comment chosen by what the reply says"
         MANUAL = "manual", "set by a curator"
 
     source = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reply_links")
@@ -98,6 +99,11 @@ class ReplyLink(models.Model):
     score = models.FloatField(help_text="Confidence of the match, 0 to 1.")
     evidence = models.TextField(blank=True, help_text="The marker or passage that gave the link away.")
     position = models.PositiveIntegerField(default=0, help_text="Where the evidence starts in the body.")
+    basis = models.TextField(
+        blank=True,
+        default="",
+        help_text="For a link chosen by content: the words that decided it and the runner-up's similarity.",
+    )
 
     class Meta:
         ordering = ["source_id", "position", "target_id"]

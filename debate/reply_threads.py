@@ -1,28 +1,41 @@
 """Rebuild who replies to whom in a comment section, as a careful reader would.
 
-Two kinds of evidence, both recorded with the passage that gave them away:
+Three kinds of evidence, each recorded on the link with the passage or marker that gave it away:
 
-* A quoted passage: a paragraph or line of a comment, or a run of text in quotation marks inside a line,
-  that reproduces text of an earlier comment (after normalising quotes, dashes, case and whitespace; fuzzy
-  for small differences) links to the earliest comment containing it: the original, not someone who
-  re-quoted it. A passage from the article marks the comment as quoting the article and links nowhere.
-  Passages must carry some content words (three when short, and then they must match exactly), so stock
-  phrases ("I couldn't agree more.", "I don't know what you are talking about.") never count as quotes.
-* An ``@Name:`` marker links to that author's nearest earlier comment, unless the same comment quotes a
-  passage found in one of that author's comments, which pins it (even when the author was only
-  re-quoting someone else). Names match ignoring case, quote style and spacing, exactly or as the start
-  (whole words) of a longer display name, with or without the colon; the exact name is preferred. When
-  one comment has several markers for the same name (``@Name:``, or ``@Name`` opening a line), they answer
-  that author's latest comments in reading order, while passing mentions ("as @Name said") refer to the
-  latest one. A marker inside a quoted passage belongs to the quoted comment and links nowhere.
+* A quoted passage (method ``quote``): a paragraph or line of a comment, or a run of text in quotation marks
+  inside a line, that reproduces text of an earlier comment (after normalising quotes, dashes, case and
+  whitespace; fuzzy for small differences) links to the earliest comment containing it: the original, not
+  someone who re-quoted it. A passage from the article marks the comment as quoting the article and links
+  nowhere. Unmarked passages must carry some content words (three when short, and then they must match
+  exactly), so stock phrases ("I couldn't agree more.") never count as quotes. A passage the writer marked as
+  a quotation -- a line opening with ``>``, or a run in double or single quotation marks, straight, curly or
+  angled -- counts from three words and two content words, and may carry a typo; a marked passage or a
+  quoted line with a gap (``...`` or ``…``) matches when its parts appear in that order in one earlier text.
+* An ``@Name:`` marker (method ``mention``) links to that author's nearest earlier comment, unless the same
+  comment quotes a passage found in one of that author's comments, which pins it (even when the author was
+  only re-quoting someone else). Names match ignoring case, quote style and spacing (a space after the ``@``
+  too), exactly, then ignoring decoration (emoji, symbols and punctuation around words: ``@Tom K:`` for
+  ``Tom K.``, ``@RedFox`` for ``🦊RedFox``), then as the start (whole words) of a longer display name, then
+  with initials standing for words (``@Ann K.:`` for ``Ann Kowalski``) or a surname alone, when that picks
+  out one person. The exact name is preferred. When one comment has several markers for the same name, they
+  answer that author's latest comments in reading order. A marker inside a quoted passage belongs to the
+  quoted comment and links nowhere.
+* What the reply says (method ``content``): when a marker could mean several earlier comments (an author's
+  older ones, or the authors a shortened name starts), the reply's own words choose among them -- the
+  candidate whose rare words (place names, weapon systems, numbers, repeated phrasing) the reply shares,
+  clearly ahead of the others. The link records the similarity as its score and the deciding words and the
+  runner-up's score as its ``basis``. Without such a margin the marker falls back to the latest candidate.
 
 A name that never appears earlier gives no link, and a comment without marker or quote stays top-level:
-links are never invented. A target gets one link, carrying its strongest evidence; a link's position is
-where that evidence starts. The primary parent for the tree is the comment whose evidence comes first (a
-marker that a quote further down resolved counts from the marker).
+links are never invented. When comment numbers show deleted comments and a marker's reply quotes, in
+quotation marks, words found in no remaining comment, it answers a deleted comment and links nowhere rather
+than to the author's other comment. A target gets one link, carrying its strongest evidence; a link's
+position is where that evidence starts. The primary parent for the tree is the comment whose evidence comes
+first (a marker that a quote further down resolved counts from the marker).
 
 Pure: no Django. Matching uses an inverted index of word trigrams, probed only with the rarest trigrams a
-match must contain, so the cost grows with the size of the thread, not with its square.
+match must contain, and one of content words for marked passages and for content choice, which looks at a
+bounded number of candidates; the cost grows with the size of the thread, not with its square.
 """
 
 from __future__ import annotations
@@ -31,8 +44,8 @@ import math
 import re
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Literal
 
@@ -55,7 +68,7 @@ MIN_QUOTE_CHARS = 20
 # Words outside _FUNCTION_WORDS a passage needs: "I don't know what to say." is long enough, but says nothing.
 MIN_QUOTE_CONTENT_WORDS = 2
 MIN_SHORT_QUOTE_CONTENT_WORDS = 3  # below MIN_FUZZY_TOKENS: "It is a tough decision." is still a stock line
-MIN_FUZZY_TOKENS = 8  # below this a quote must match exactly
+MIN_FUZZY_TOKENS = 8  # below this an unmarked quote must match exactly
 FUZZY_THRESHOLD = 0.88
 MIN_FUZZY_COVERAGE = 0.5  # share of a passage's trigrams a source must contain before fuzzy scoring
 # A passage whose rarest trigrams lead to more earlier texts than this is made of stock phrases (a sign-off
@@ -64,10 +77,31 @@ MAX_FUZZY_CANDIDATES = 100
 NEAR_BEST = 0.05  # among fuzzy matches this close to the best, the earliest source wins
 MAX_NAME_LENGTH = 80
 
+# A passage marked as a quotation by its writer: shorter ones count, and may carry a typo.
+MIN_MARKED_TOKENS = 3
+MIN_MARKED_CONTENT_WORDS = 2
+MIN_MARKED_CHARS = 10
+MARKED_FUZZY_THRESHOLD = 0.88
+# A short marked passage found in more earlier texts than this is a set phrase, not a quotation of one.
+MAX_MARKED_HOLDERS = 2
+
 MENTION_EXACT = 1.0
 MENTION_CASE_INSENSITIVE = 0.95
+MENTION_UNDECORATED = 0.9
 MENTION_WITHOUT_COLON = 0.9
 MENTION_PREFIX = 0.8
+MENTION_INITIALS = 0.75
+MENTION_SURNAME = 0.7
+
+# Content choice among a marker's candidates.
+MAX_CONTENT_CANDIDATES = 12  # an author's latest comments; a prolific one has thousands
+MIN_CONTENT_SCORE = 0.08  # cosine similarity of the reply with the chosen comment
+CONTENT_RATIO = 2.5  # ...and this many times the runner-up's
+CONTENT_MARGIN = 0.06  # ...and at least this much above it
+MAX_FOCUSED_TERMS = 14  # a reply with more telling words needs a name or code to be told by plain words
+MIN_DECIDING_SHARE = 0.25
+MIN_TELLING_LENGTH = 5  # a single deciding word must have this many characters
+RARE_SHARE = 50  # a word in at most 1/RARE_SHARE of the texts so far (and at least 3) is rare
 
 _PLAIN_MARKS = tuple(
     {
@@ -94,11 +128,23 @@ _PLAIN_MARKS = tuple(
 )
 # Contractions stay one word, so "couldn't" counts once and can be recognised as a function word.
 _WORD = re.compile(r"\w+(?:'\w+)*")
-_MENTION = re.compile(r"(?<![\w@])@(?=\S)")
-_LEADING_MENTION = re.compile(r"@[^:\n]{1,80}:\s*")  # used with match(), anchored at a line start
+# "@Name", and "@ Name" with one space; a marker glued to a word (an e-mail address) is none.
+_MENTION = re.compile(r"(?<![\w@])@(?P<gap> ?)(?=\S)")
+_LEADING_MENTION = re.compile(r"@ ?[^:\n]{1,80}:\s*")  # used with match(), anchored at a line start
 # A run of text between double quotation marks of any style (sources mix “…“, "…" and «…»).
 _DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
 _QUOTATION = re.compile(f"[{_DOUBLE_QUOTES}](?P<text>[^{_DOUBLE_QUOTES}\\n]+)[{_DOUBLE_QUOTES}]")
+# Single quotation marks: curly ‘…’ (the closing mark doubles as the apostrophe, so it must not be followed
+# by a letter), or straight '…' opening after no letter (not "don't") and closing before none.
+_SINGLE_QUOTATION = re.compile(
+    r"\u2018(?P<curly>[^\u2018\n]+?)\u2019(?!\w)|(?<![\w'])'(?P<straight>[^'\n\s](?:[^\n]*?[^\s'])?)'(?!\w)"
+)
+_BLOCK_QUOTE = re.compile(r"[ \t]*(?:>|&gt;)[ \t]*")  # used with match(), at a line start
+_MAY_QUOTE = re.compile(f"[>&'{_DOUBLE_QUOTES}\u2018\u2019]")
+_ELLIPSIS = re.compile(r"\.\s*\.\s*\.+|\u2026")
+# A quotation put in someone else's mouth ("Biden said", "according to the Times") is no reply to a marker.
+_ATTRIBUTION = re.compile(r"\b(?:says|said|wrote|writes|according to|calls|called|put it)\b", re.IGNORECASE)
+_YOU = re.compile(r"\byou(?:r)?\b", re.IGNORECASE)
 # Words that make up stock replies; a passage needs other words as well before it can pin a source.
 _FUNCTION_WORDS_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been before being
@@ -116,8 +162,15 @@ _FUNCTION_WORDS_TEXT = """
     true well right point lol yeah ok okay talking saying honest honestly mean meant
 """
 _FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+# Words too common in any reply to tell one earlier comment from another.
+_UNTELLING_WORDS_TEXT = """
+    fair sorry people thing things way lot get got make made want wanted need needs going go come came
+    also still even already never always again back one two first last time times year years day days
+    war russia russian russians ukraine ukrainian ukrainians west western put simply
+"""
+_UNTELLING_WORDS = _FUNCTION_WORDS | frozenset(_UNTELLING_WORDS_TEXT.split())
 
-Method = Literal["mention", "quote"]
+Method = Literal["mention", "quote", "content"]
 Trigram = str  # three tokens joined by spaces: strings cache their hash, tuples do not
 
 
@@ -134,6 +187,8 @@ class Link:
     score: float
     evidence: str
     position: int  # where the evidence starts in the body
+    # For a link chosen by content: the words that decided it and the runner-up's similarity.
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,16 +217,32 @@ class _Quote:
 
 
 @dataclass(frozen=True)
+class _Passage:
+    """A passage its writer marked as a quotation that matches no earlier text."""
+
+    start: int
+    attributed: bool  # put in a third party's mouth ("as Biden said, ..."): not the addressee's words
+
+
+@dataclass(frozen=True)
 class _Mention:
     position: int
     written: str  # what follows the "@", as written (with its colon, if any)
     names: tuple[str, ...]  # candidate display names, the preferred one first
     score: float
     addressed: bool  # "@Name:", or a marker opening a line: the start of an answer to one comment
+    gap: str = ""  # the space between "@" and the name, if any
+    # Whether all of `names` are meant (a shortened name that several authors' names start with), or only the
+    # first (an exact name; the others are spelling variants of it).
+    several: bool = False
 
     @property
     def marker(self) -> str:
-        return "@" + self.written
+        return "@" + self.gap + self.written
+
+    @property
+    def end(self) -> int:
+        return self.position + len(self.marker)
 
 
 def normalise(text: str) -> str:
@@ -189,6 +260,20 @@ def _name_key(name: str) -> str:
     return " ".join(normalise(name).split())
 
 
+def _bare_words(name: str) -> list[str]:
+    """A name's words without decoration: emoji, symbols and punctuation around each word dropped."""
+    words = []
+    for word in normalise(name).split():
+        start, end = 0, len(word)
+        while start < end and not word[start].isalnum():
+            start += 1
+        while end > start and not word[end - 1].isalnum():
+            end -= 1
+        if start < end:
+            words.append(word[start:end])
+    return words
+
+
 def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
@@ -197,8 +282,65 @@ def _trigrams(words: Sequence[str]) -> list[Trigram]:
     return list(map(" ".join, zip(words, words[1:], words[2:], strict=False)))  # shifted copies are shorter
 
 
+def _term(word: str) -> str:
+    """A word as content comparison sees it: without a possessive or plural ending."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word
+
+
+class _Stems(dict[str, str]):
+    """Memo of `_term` for the words of one thread (one-letter words map to "", which `_terms` drops)."""
+
+    def __missing__(self, word: str) -> str:
+        stem = self[word] = _term(word) if len(word) > 1 else ""
+        return stem
+
+
+def _terms(words: Iterable[str], stems: _Stems | None = None) -> frozenset[str]:
+    """The telling words of a text, for content similarity: no function words, no one-letter words."""
+    unique = set(words)
+    unique -= _UNTELLING_WORDS
+    found = set(map((stems if stems is not None else _Stems()).__getitem__, unique))
+    found.discard("")
+    return frozenset(found)
+
+
+_WORD_AS_WRITTEN = re.compile(r"\w+(?:['\u2019]\w+)*")
+
+
+def _specific_terms(text: str) -> frozenset[str]:
+    """Proper names, acronyms and codes of a text as terms: a word capitalised inside a sentence or with
+    more capitals than its first ("ATACMS", "NGO"), or one mixing letters and digits ("M483A1", "2000s"):
+    a place, a weapon system, a name, which picks out what a reply answers."""
+    found = set()
+    for match in _WORD_AS_WRITTEN.finditer(text):
+        word = match.group()
+        letters = any(character.isalpha() for character in word)
+        digits = any(character.isdigit() for character in word)
+        if (letters and digits) or (
+            letters
+            and word[0].isupper()
+            and (sum(character.isupper() for character in word) >= 2 or _inside_sentence(text, match.start()))
+        ):
+            found.add(_term(normalise(word)))
+    return frozenset(found) - _UNTELLING_WORDS
+
+
+def _inside_sentence(text: str, start: int) -> bool:
+    """Whether a word at `start` follows other words of its sentence (a capital there is a name's)."""
+    before = text[max(0, start - 8) : start].rstrip(" \t\"'\u201c\u2018([*_")
+    return bool(before) and before[-1] not in ".!?:;\n>" and not before.endswith(("\u2014", "--", "-"))
+
+
+def _content_words(words: Iterable[str]) -> set[str]:
+    return {word for word in words if word not in _FUNCTION_WORDS}
+
+
 class _QuoteIndex:
-    """Earlier texts (the article, then comments in order), searchable by word trigrams."""
+    """Earlier texts (the article, then comments in order), searchable by word trigrams and by words."""
 
     def __init__(self) -> None:
         # Where each trigram occurs: its first text, then the others in order. Most trigrams of a thread occur
@@ -207,8 +349,13 @@ class _QuoteIndex:
         self.more: dict[Trigram, list[int]] = defaultdict(list)
         self.trigram_sets: dict[int, frozenset[Trigram]] = {}
         self.joined: dict[int, str] = {}
+        self.texts: dict[int, str] = {}  # as written, for `names_of`
+        self.stems = _Stems()
+        self.terms: dict[int, frozenset[str]] = {}
+        self.texts_with: dict[str, list[int]] = defaultdict(list)  # term -> texts containing it, in order
+        self.names_in: dict[int, frozenset[str]] = {}  # proper names, acronyms and codes a text has
 
-    def add(self, key: int, words: Sequence[str], trigrams: Sequence[Trigram]) -> None:
+    def add(self, key: int, words: Sequence[str], trigrams: Sequence[Trigram], text: str = "") -> None:
         grams = frozenset(trigrams)
         seen = self.first.keys() & grams
         # Appends `key` to the list of every trigram seen before, without a Python-level loop.
@@ -216,6 +363,19 @@ class _QuoteIndex:
         self.first.update(dict.fromkeys(grams - seen, key))
         self.trigram_sets[key] = grams
         self.joined[key] = _joined(words)
+        self.texts[key] = text
+        terms = _terms(words, self.stems)
+        self.terms[key] = terms
+        deque(map(list.append, map(self.texts_with.__getitem__, terms), repeat(key)), maxlen=0)
+
+    def words_of(self, key: int) -> frozenset[str]:
+        return frozenset(self.joined[key].split())
+
+    def names_of(self, key: int) -> frozenset[str]:
+        """Proper names, acronyms and codes of an earlier text, read when content choice first asks."""
+        if key not in self.names_in:
+            self.names_in[key] = _specific_terms(self.texts[key])
+        return self.names_in[key]
 
     def _postings(self, gram: Trigram) -> list[int]:
         return [self.first[gram], *self.more.get(gram, ())]
@@ -275,12 +435,114 @@ class _QuoteIndex:
                 closeness = _closeness(needle, self.joined[key])
                 if closeness >= FUZZY_THRESHOLD:
                     scored.append((key, closeness))
-        if not scored:
+        return _original(scored)
+
+    def find_marked(self, words: Sequence[str]) -> tuple[int, float] | None:
+        """The source of a short or mistyped passage its writer marked as a quotation.
+
+        Exact copies first; else texts holding all its words but a typo or two (one in four), scored by
+        character similarity. A short passage many texts hold is a set phrase: no source."""
+        exact = list(self.holders(words, lambda key: True)) if len(words) >= MIN_MARKED_TOKENS else []
+        if exact:
+            if len(words) < MIN_FUZZY_TOKENS and len(exact) > MAX_MARKED_HOLDERS and exact[0] != ARTICLE:
+                return None
+            return exact[0], 1.0
+        content = _content_words(words)
+        terms = _terms(content, self.stems)
+        counts: dict[int, int] = defaultdict(int)
+        for term in terms:
+            postings = self.texts_with.get(term, ())
+            if len(postings) > MAX_FUZZY_CANDIDATES:
+                continue  # a word all over the thread finds nothing in particular
+            for key in postings:
+                counts[key] += 1
+        need = len(terms) - max(1, len(terms) // 4)
+        needle = _joined(words).strip()
+        scored = []
+        for key in sorted(key for key, count in counts.items() if count >= need):
+            held = self.words_of(key)
+            if sum(word not in held for word in words) > max(1, len(words) // 4):
+                continue  # a typo or two, not other words
+            if sum(word not in held for word in content) > max(1, len(content) // 4):
+                continue
+            closeness = _window_closeness(needle, len(words), self.joined[key].split())
+            if closeness >= MARKED_FUZZY_THRESHOLD:
+                scored.append((key, closeness))
+        if len(words) < MIN_FUZZY_TOKENS and len(scored) > MAX_MARKED_HOLDERS:
             return None
-        best = max(score for _, score in scored)
-        # The article is the original of anything it contains; otherwise the earliest close match wins, so a
-        # re-quote (or a re-quote with a typo fixed) never takes the link from the comment it copied.
-        return next((key, score) for key, score in scored if score >= best - NEAR_BEST)
+        return _original(scored)
+
+    def find_gapped(self, parts: Sequence[Sequence[str]]) -> tuple[int, float] | None:
+        """The earliest text holding every part of a passage cut with "..." in that order, and how closely."""
+        longest = max(parts, key=len)
+        scored = []
+        for key in self.holders(longest, lambda key: True):
+            closeness = _in_order(parts, self.joined[key])
+            if closeness is not None:
+                scored.append((key, closeness))
+        return _original(scored)
+
+    def similarity(self, reply: frozenset[str], key: int, weights: dict[str, float]) -> float:
+        """Cosine similarity of a reply's telling words with an earlier text's, weighted by rarity."""
+        terms = self.terms[key]
+        shared = reply & terms
+        if not shared:
+            return 0.0
+        total = len(self.joined) + 1
+        norm = math.sqrt(sum(self._weight(term, total) ** 2 for term in terms))
+        reply_norm = math.sqrt(sum(weights[term] ** 2 for term in reply))
+        return sum(weights[term] ** 2 for term in shared) / (norm * reply_norm) if norm and reply_norm else 0.0
+
+    def weights(self, terms: Iterable[str]) -> dict[str, float]:
+        total = len(self.joined) + 1
+        return {term: self._weight(term, total) for term in terms}
+
+    def _weight(self, term: str, total: int) -> float:
+        return math.log(total / (1 + len(self.texts_with.get(term, ())))) + 1.0
+
+    def is_rare(self, term: str) -> bool:
+        return len(self.texts_with.get(term, ())) <= max(3, len(self.joined) // RARE_SHARE)
+
+
+def _original(scored: list[tuple[int, float]]) -> tuple[int, float] | None:
+    """The article is the original of anything it contains; otherwise the earliest close match wins, so a
+    re-quote (or a re-quote with a typo fixed) never takes the link from the comment it copied."""
+    if not scored:
+        return None
+    best = max(score for _, score in scored)
+    return next((key, score) for key, score in scored if score >= best - NEAR_BEST)
+
+
+def _window_closeness(needle: str, length: int, source: list[str]) -> float:
+    """How closely some run of `source` words spells the passage (0 to 1): runs of one word fewer to two
+    more than the passage, so that a dropped or added word ("the") costs no more than a typo."""
+    best = 0.0
+    cutoff = MARKED_FUZZY_THRESHOLD * 100
+    for start in range(len(source)):
+        for size in range(max(1, length - 1), length + 3):
+            if start + size > len(source):
+                break
+            best = max(best, fuzz.ratio(needle, " ".join(source[start : start + size]), score_cutoff=cutoff) / 100)
+    return best
+
+
+def _in_order(parts: Sequence[Sequence[str]], text: str) -> float | None:
+    """How closely `text` holds the parts one after another (1.0 verbatim), or None if it does not."""
+    position, worst = 0, 1.0
+    for part in parts:
+        needle = _joined(part)
+        found = text.find(needle, position)
+        if found >= 0:
+            position = found + len(needle) - 1
+            continue
+        if len(part) < 4:
+            return None  # a few words must be verbatim
+        alignment = fuzz.partial_ratio_alignment(needle.strip(), text[position:], score_cutoff=FUZZY_THRESHOLD * 100)
+        if alignment is None:
+            return None
+        worst = min(worst, alignment.score / 100)
+        position += alignment.dest_end
+    return worst
 
 
 def _needed(grams: set[Trigram], words: Sequence[str]) -> int:
@@ -338,24 +600,73 @@ def _read(text: str) -> _Body:
     return _Body(text, lines, words, _trigrams(words))
 
 
-def _find_quotes(body: _Body, index: _QuoteIndex) -> list[_Quote]:
-    """Quoted passages of a body: whole paragraphs, else single lines, else quotation-marked runs in a line."""
-    found: list[_Quote] = []
+@dataclass
+class _Found:
+    quotes: list[_Quote] = field(default_factory=list)
+    unmatched: list[_Passage] = field(default_factory=list)  # marked passages that quote nothing indexed
+
+
+def _find_quotes(body: _Body, index: _QuoteIndex) -> _Found:
+    """Quoted passages of a body: whole paragraphs, else single lines, else marked passages in a line."""
+    found = _Found()
     for paragraph in _paragraphs(body.lines):
         whole = _quote(body, paragraph, index)
         if whole:
-            found.append(whole)
+            found.quotes.append(whole)
             continue
         for line in paragraph:
             line_quote = _quote(body, [line], index) if len(paragraph) > 1 else None
             if line_quote:
-                found.append(line_quote)
+                found.quotes.append(line_quote)
                 continue
-            for run in _QUOTATION.finditer(body.text, line.start, line.end):
-                run_quote = _quoted_run(run.start("text"), run.end("text"), run.group("text"), index)
-                if run_quote:
-                    found.append(run_quote)
+            _find_marked(body, line, index, found)
     return found
+
+
+def _find_marked(body: _Body, line: _Line, index: _QuoteIndex, found: _Found) -> None:
+    """Passages of one line marked as quotations: the whole line after ">", else runs in quotation marks
+    (double ones first, then single ones outside them)."""
+    if not _MAY_QUOTE.search(body.text, line.start, line.end):
+        return
+    block = _BLOCK_QUOTE.match(body.text, line.start, line.end)
+    if block and block.end() < line.end:
+        quote = _marked_quote(body, block.end(), line.end, index, found)
+        if quote:
+            found.quotes.append(quote)
+            return
+    taken: list[tuple[int, int]] = []
+    for pattern in (_QUOTATION, _SINGLE_QUOTATION):
+        for run in pattern.finditer(body.text, line.start, line.end):
+            group = next(name for name in ("text", "curly", "straight") if name in run.re.groupindex and run[name])
+            start, end = run.span(group)
+            if any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+                continue
+            taken.append(run.span())
+            quote = _marked_quote(body, start, end, index, found)
+            if quote:
+                found.quotes.append(quote)
+
+
+def _marked_quote(body: _Body, start: int, end: int, index: _QuoteIndex, found: _Found) -> _Quote | None:
+    text = body.text[start:end]
+    parts = [words for words in map(tokens, _ELLIPSIS.split(text)) if words]
+    words = [word for part in parts for word in part]
+    if len(words) < MIN_MARKED_TOKENS or len(text.strip()) < MIN_MARKED_CHARS:
+        return None
+    if len(_content_words(words)) < MIN_MARKED_CONTENT_WORDS:
+        return None
+    if len(parts) > 1 and max(map(len, parts)) >= 3:
+        match = index.find_gapped(parts)
+    else:
+        match = index.find(words, _trigrams(words)) if _is_quotable(words, text) else None
+        match = match or index.find_marked(words)
+    if match is None:
+        sentence_start = max(body.text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
+        lead = body.text[sentence_start:start]
+        attributed = bool(_ATTRIBUTION.search(lead)) and not _YOU.search(lead)
+        found.unmatched.append(_Passage(start, attributed))
+        return None
+    return _Quote(start, end, match[0], match[1], tuple(words))
 
 
 def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
@@ -381,6 +692,10 @@ def _quote(body: _Body, passage: list[_Line], index: _QuoteIndex) -> _Quote | No
     if not _is_quotable(words, body.text[quoted_from:end]):
         return None
     match = index.find(words, body.grams[first + skip : last - 2])
+    if match is None and _ELLIPSIS.search(body.text, quoted_from, end):
+        parts = [part for part in map(tokens, _ELLIPSIS.split(body.text[quoted_from:end])) if part]
+        if len(parts) > 1 and max(map(len, parts)) >= 3:
+            match = index.find_gapped(parts)
     if match is None:
         return None
     source, score = match
@@ -389,17 +704,11 @@ def _quote(body: _Body, passage: list[_Line], index: _QuoteIndex) -> _Quote | No
     return _Quote(quoted_from, end, source, score, tuple(words))
 
 
-def _quoted_run(start: int, end: int, text: str, index: _QuoteIndex) -> _Quote | None:
-    words = tokens(text)
-    match = index.find(words, _trigrams(words)) if _is_quotable(words, text) else None
-    return _Quote(start, end, *match, tuple(words)) if match else None
-
-
 def _is_quotable(words: Sequence[str], text: str) -> bool:
     if len(words) < MIN_QUOTE_TOKENS or len(text.strip()) < MIN_QUOTE_CHARS:
         return False
     needed = MIN_SHORT_QUOTE_CONTENT_WORDS if len(words) < MIN_FUZZY_TOKENS else MIN_QUOTE_CONTENT_WORDS
-    return len({word for word in words if word not in _FUNCTION_WORDS}) >= needed
+    return len(_content_words(words)) >= needed
 
 
 class _Names:
@@ -411,6 +720,10 @@ class _Names:
         self.comments: dict[str, list[int]] = defaultdict(list)
         self.by_key: dict[str, list[str]] = defaultdict(list)  # normalised name -> display names
         self.by_prefix: dict[str, list[str]] = defaultdict(list)  # leading whole words -> longer names
+        self.by_bare: dict[str, list[str]] = defaultdict(list)  # undecorated name -> display names
+        self.by_bare_prefix: dict[str, list[str]] = defaultdict(list)
+        self.by_first: dict[str, list[str]] = defaultdict(list)  # first undecorated word, or its initial
+        self.by_last: dict[str, list[str]] = defaultdict(list)  # last undecorated word of a longer name
 
     def add(self, name: str | None, index: int) -> None:
         key = _name_key(name or "")
@@ -421,11 +734,20 @@ class _Names:
             words = key.split(" ")
             for count in range(1, len(words)):
                 self.by_prefix[" ".join(words[:count])].append(name)
+            bare = _bare_words(name)
+            if bare:
+                self.by_bare[" ".join(bare)].append(name)
+                for count in range(1, len(bare)):
+                    self.by_bare_prefix[" ".join(bare[:count])].append(name)
+                self.by_first[bare[0]].append(name)
+                self.by_first[bare[0][0]].append(name)
+                if len(bare) > 1:
+                    self.by_last[bare[-1]].append(name)
         self.latest[name] = index
         self.comments[name].append(index)
         self.author_of[index] = name
 
-    def resolve(self, text_after_at: str, position: int) -> _Mention | None:
+    def resolve(self, text_after_at: str, position: int, gap: str = "") -> _Mention | None:
         """The name an @-marker addresses, if any earlier commenter has it."""
         line = text_after_at.split("\n", 1)[0][: MAX_NAME_LENGTH + 1]
         colon = line.find(":")
@@ -435,13 +757,17 @@ class _Names:
             if key in self.by_key:
                 preferred = sorted(self.by_key[key], key=lambda name: (name != written, -self.latest[name]))
                 score = MENTION_EXACT if preferred[0] == written else MENTION_CASE_INSENSITIVE
-                return _Mention(position, line[: colon + 1], tuple(preferred), score, addressed=True)
-            if key in self.by_prefix:
-                names = self._recent_first(self.by_prefix[key])
-                return _Mention(position, line[: colon + 1], names, MENTION_PREFIX, addressed=True)
+                return _Mention(position, line[: colon + 1], tuple(preferred), score, addressed=True, gap=gap)
+            found = self._loosely(written, with_surname=True)
+            if found:
+                names, score = found
+                return _Mention(
+                    position, line[: colon + 1], names, score, addressed=True, gap=gap, several=len(names) > 1
+                )
         # No colon, or the colon ends more than a name: the longest name (else leading words of a name) that
         # the text starts with, ending at a word boundary.
-        exact_end = prefix_end = 0
+        exact_end = loose_end = prefix_end = 0
+        loose: tuple[tuple[str, ...], float] | None = None
         for end in range(1, len(line) + 1):
             if line[end - 1].isspace() or (end < len(line) and line[end].isalnum()):
                 continue
@@ -450,18 +776,56 @@ class _Names:
                 exact_end = end
             elif key in self.by_prefix:
                 prefix_end = end
-        if colon > 0 and _extends_name(line[max(exact_end, prefix_end) : colon]):
+            elif not exact_end and (found := self._loosely(line[:end], with_surname=False)):
+                loose_end, loose = end, found
+        if colon > 0 and _extends_name(line[max(exact_end, prefix_end, loose_end) : colon]):
             return None  # "@Andy Smith:" when only "Andy" has commented: someone not seen, not Andy
         if exact_end:
             names = self._recent_first(self.by_key[_name_key(line[:exact_end])])
-            return _Mention(position, line[:exact_end], names, MENTION_WITHOUT_COLON, addressed=False)
+            return _Mention(position, line[:exact_end], names, MENTION_WITHOUT_COLON, addressed=False, gap=gap)
+        if loose is not None and loose_end >= prefix_end:
+            return _Mention(
+                position, line[:loose_end], loose[0], loose[1], addressed=False, gap=gap, several=len(loose[0]) > 1
+            )
         if prefix_end:
             names = self._recent_first(self.by_prefix[_name_key(line[:prefix_end])])
-            return _Mention(position, line[:prefix_end], names, MENTION_PREFIX, addressed=False)
+            return _Mention(
+                position, line[:prefix_end], names, MENTION_PREFIX, addressed=False, gap=gap, several=len(names) > 1
+            )
+        return None
+
+    def _loosely(self, written: str, *, with_surname: bool) -> tuple[tuple[str, ...], float] | None:
+        """Names a marker means other than by their exact spelling: undecorated, a prefix, with initials for
+        words (only when one person has such a name), or a surname alone (likewise)."""
+        key = _name_key(written)
+        bare = _bare_words(written)
+        if not bare:
+            return None
+        bare_key = " ".join(bare)
+        if bare_key in self.by_bare:
+            return self._recent_first(self.by_bare[bare_key]), MENTION_UNDECORATED
+        if key in self.by_prefix:
+            return self._recent_first(self.by_prefix[key]), MENTION_PREFIX
+        if bare_key in self.by_bare_prefix:
+            return self._recent_first(self.by_bare_prefix[bare_key]), MENTION_PREFIX
+        if len(bare) > 1 and any(len(word) == 1 for word in bare) and any(len(word) > 1 for word in bare):
+            initialled = {name for name in self.by_first.get(bare[0], ()) if _initials_match(bare, _bare_words(name))}
+            if len(initialled) == 1:
+                return tuple(initialled), MENTION_INITIALS
+        if with_surname and len(bare) == 1 and len(bare[0]) > 2 and len(set(self.by_last.get(bare[0], ()))) == 1:
+            return (self.by_last[bare[0]][0],), MENTION_SURNAME
         return None
 
     def _recent_first(self, names: Sequence[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda name: -self.latest[name]))
+
+
+def _initials_match(written: list[str], name: list[str]) -> bool:
+    """Whether a marker's words spell the start of a name, a one-letter word standing for a word it starts."""
+    if len(written) > len(name):
+        return False
+    pairs = zip(written, name, strict=False)
+    return all(mark == word or (len(mark) == 1 and word.startswith(mark)) for mark, word in pairs)
 
 
 def _extends_name(rest: str) -> bool:
@@ -479,7 +843,7 @@ def _find_mentions(body: str, names: _Names, quoted: list[tuple[int, int]]) -> l
         at = match.start()
         if any(start <= at < end for start, end in quoted):
             continue  # a marker inside a quoted passage belongs to the quoted comment
-        mention = names.resolve(body[match.end() : match.end() + MAX_NAME_LENGTH + 1], at)
+        mention = names.resolve(body[match.end() : match.end() + MAX_NAME_LENGTH + 1], at, match["gap"])
         if mention:
             opens_line = not body[body.rfind("\n", 0, at) + 1 : at].strip()
             mentions.append(mention if mention.addressed or not opens_line else replace(mention, addressed=True))
@@ -487,27 +851,36 @@ def _find_mentions(body: str, names: _Names, quoted: list[tuple[int, int]]) -> l
 
 
 def reconstruct_threads(
-    article_body: str, comments: Sequence[CommentText], article_author: str | None = None
+    article_body: str,
+    comments: Sequence[CommentText],
+    article_author: str | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> list[ThreadedComment]:
     """Reply links, primary parent and quoted passages of every comment, in the order given.
 
     With `article_author`, a marker for the article's author that is answered by a quote of the article
-    replies to the article, not to that author's latest comment.
+    replies to the article, not to that author's latest comment. With `numbers` (the comments' printed
+    numbers, increasing), a gap before a comment means deleted comments it may answer.
     """
     index = _QuoteIndex()
     article = _read(article_body)
-    index.add(ARTICLE, article.words, article.grams)
+    index.add(ARTICLE, article.words, article.grams, article_body)
     names = _Names()
     results: list[ThreadedComment] = []
     for position, comment in enumerate(comments):
         body = _read(comment.body)
-        quotes = _find_quotes(body, index)
+        found = _find_quotes(body, index)
+        quotes = found.quotes
         spans = tuple(
             QuotedSpan(quote.start, quote.end, None if quote.source == ARTICLE else quote.source, round(quote.score, 3))
             for quote in quotes
         )
         mentions = _find_mentions(comment.body, names, [(quote.start, quote.end) for quote in quotes])
-        links, first_evidence = _combine(comment.body, quotes, mentions, names, index, article_author)
+        # Numbers are increasing: a jump means comments were deleted before this one.
+        deleted_before = numbers is not None and (numbers[0] > 1 or numbers[position] - numbers[0] > position)
+        links, first_evidence = _Combiner(
+            comment.body, body.words, found, mentions, names, index, article_author, deleted_before
+        ).links()
         results.append(
             ThreadedComment(
                 links=tuple(sorted(links, key=lambda link: link.position)),
@@ -516,105 +889,208 @@ def reconstruct_threads(
                 quoted_spans=spans,
             )
         )
-        index.add(position, body.words, body.grams)
+        index.add(position, body.words, body.grams, comment.body)
         names.add(comment.author, position)
     return results
 
 
-def _combine(
-    body: str,
-    quotes: list[_Quote],
-    mentions: list[_Mention],
-    names: _Names,
-    index: _QuoteIndex,
-    article_author: str | None = None,
-) -> tuple[list[Link], dict[int, int]]:
-    """One link per target (the strongest evidence), and where the earliest evidence for each target starts.
+class _Combiner:
+    """One comment's evidence made into links: one per target (the strongest evidence), and where the
+    earliest evidence for each target starts.
 
     A link's position stays that of its own evidence; the earliest evidence of any kind (a marker that a quote
     further down resolved, say) is what decides the primary parent.
     """
-    links: dict[int, Link] = {}
-    first_evidence: dict[int, int] = {}
-    if not quotes and not mentions:
-        return [], first_evidence
 
-    def add(link: Link) -> None:
-        known = links.get(link.target)
+    def __init__(
+        self,
+        body: str,
+        words: list[str],
+        found: _Found,
+        mentions: list[_Mention],
+        names: _Names,
+        index: _QuoteIndex,
+        article_author: str | None,
+        deleted_before: bool,
+    ) -> None:
+        self.body = body
+        self.words = words
+        self.quotes = found.quotes
+        self.unmatched = found.unmatched
+        self.mentions = mentions
+        self.names = names
+        self.index = index
+        self.article_author_key = _name_key(article_author) if article_author else None
+        self.deleted_before = deleted_before
+        self.by_target: dict[int, Link] = {}
+        self.first_evidence: dict[int, int] = {}
+
+    def links(self) -> tuple[list[Link], dict[int, int]]:
+        if not self.quotes and not self.mentions:
+            return [], self.first_evidence
+        for quote in self.quotes:
+            if quote.source != ARTICLE:
+                evidence = self.body[quote.start : quote.end]
+                self._add(Link(quote.source, "quote", round(quote.score, 3), evidence, quote.start))
+        unresolved = self._pin_mentions()
+        for group in unresolved.values():
+            self._resolve_group(group)
+        return list(self.by_target.values()), self.first_evidence
+
+    def _add(self, link: Link) -> None:
+        known = self.by_target.get(link.target)
         if known is None or (link.method == "quote", link.score) > (known.method == "quote", known.score):
-            links[link.target] = link
-        seen(link.target, link.position)
+            self.by_target[link.target] = link
+        self._seen(link.target, link.position)
 
-    def seen(target: int, position: int) -> None:
-        first_evidence[target] = min(position, first_evidence.get(target, position))
+    def _seen(self, target: int, position: int) -> None:
+        self.first_evidence[target] = min(position, self.first_evidence.get(target, position))
 
-    for quote in quotes:
-        if quote.source != ARTICLE:
-            add(Link(quote.source, "quote", round(quote.score, 3), body[quote.start : quote.end], quote.start))
-    article_author_key = _name_key(article_author) if article_author else None
+    def _segment_end(self, number: int) -> int:
+        return self.mentions[number + 1].position if number + 1 < len(self.mentions) else len(self.body)
 
-    addressed_per_name: dict[str, int] = defaultdict(int)
-    for mention in mentions:
-        addressed_per_name[mention.names[0]] += mention.addressed
-    unresolved: dict[str, list[_Mention]] = defaultdict(list)
-    pinned_targets: set[int] = set()
-    for number, mention in enumerate(mentions):
-        segment_end = mentions[number + 1].position if number + 1 < len(mentions) else len(body)
-        pins = [
-            (quote, target)
-            for quote in quotes
-            if (target := _pin(quote, mention, names, index, article_author_key)) is not None
-        ]
-        in_segment = [target for quote, target in pins if mention.position <= quote.start < segment_end]
-        pinned = in_segment[0] if in_segment else None
-        if pinned is None and pins and addressed_per_name[mention.names[0]] <= 1:
-            pinned = pins[0][1]  # one reply to this name: a quote anywhere in the comment pins it
-        if pinned is None:
-            unresolved[mention.names[0]].append(mention)
-            continue
-        if pinned == ARTICLE:
-            continue  # the marker answers the article, which the quote already records
-        pinned_targets.add(pinned)
-        if pinned in links:
-            seen(pinned, mention.position)
-        else:  # the author only re-quoted the passage; the quote itself links to the original
-            add(Link(pinned, "mention", mention.score, mention.marker, mention.position))
+    def _pin_mentions(self) -> dict[tuple[str, ...], list[tuple[int, _Mention]]]:
+        """Markers a quote of the named author's comment resolves; the others, grouped by whom they name."""
+        addressed_per_name: dict[tuple[str, ...], int] = defaultdict(int)
+        for mention in self.mentions:
+            addressed_per_name[_group_key(mention)] += mention.addressed
+        unresolved: dict[tuple[str, ...], list[tuple[int, _Mention]]] = defaultdict(list)
+        self.pinned_targets: set[int] = set()
+        for number, mention in enumerate(self.mentions):
+            segment_end = self._segment_end(number)
+            pins = [(quote, target) for quote in self.quotes if (target := self._pin(quote, mention)) is not None]
+            in_segment = [target for quote, target in pins if mention.position <= quote.start < segment_end]
+            pinned = in_segment[0] if in_segment else None
+            if pinned is None and pins and addressed_per_name[_group_key(mention)] <= 1:
+                pinned = pins[0][1]  # one reply to this name: a quote anywhere in the comment pins it
+            if pinned is None:
+                unresolved[_group_key(mention)].append((number, mention))
+                continue
+            if pinned == ARTICLE:
+                continue  # the marker answers the article, which the quote already records
+            self.pinned_targets.add(pinned)
+            if pinned in self.by_target:
+                self._seen(pinned, mention.position)
+            else:  # the author only re-quoted the passage; the quote itself links to the original
+                self._add(Link(pinned, "mention", mention.score, mention.marker, mention.position))
+        return unresolved
 
-    for name, group in unresolved.items():
-        addressed = [mention for mention in group if mention.addressed]
-        # Only the author's latest few comments can be answered; a prolific author has thousands.
-        wanted = max(len(addressed), 1)
-        earlier: list[int] = []
-        for target in reversed(names.comments[name]):
-            if target not in pinned_targets:
-                earlier.insert(0, target)
-                if len(earlier) == wanted:
-                    break
-        if not earlier:
-            continue
+    def _pin(self, quote: _Quote, mention: _Mention) -> int | None:
+        """The mentioned author's earliest comment that contains the quoted passage, if any; ARTICLE when the
+        mentioned author wrote the article and the passage is the article's."""
+        wanted = set(mention.names)
+        if quote.source == ARTICLE:
+            return ARTICLE if self.article_author_key in {_name_key(name) for name in wanted} else None
+        author_of = self.names.author_of
+        if author_of.get(quote.source) in wanted:
+            return quote.source
+        return next(
+            self.index.holders(quote.words, lambda key: key > quote.source and author_of.get(key) in wanted), None
+        )
+
+    def _answers_deleted(self, number: int, mention: _Mention) -> bool:
+        """Whether the marker's reply quotes, in quotation marks, words no remaining text holds, while
+        comments are missing: it answers one of those, not the author's other comments."""
+        if not self.deleted_before:
+            return False
+        end = self._segment_end(number)
+        return any(mention.position <= passage.start < end and not passage.attributed for passage in self.unmatched)
+
+    def _candidates(self, mention: _Mention, wanted: int) -> list[int]:
+        """The comments a marker may answer, earliest first: the named author's latest, or for a shortened
+        name several authors start with, theirs; none already pinned by a quote."""
+        limit = max(wanted, MAX_CONTENT_CANDIDATES)
+        chosen: list[int] = []
+        for name in mention.names if mention.several else mention.names[:1]:  # latest commenter first
+            if len(chosen) >= limit and self.names.latest[name] < chosen[-limit]:
+                break  # this name's comments, and those of the names after it, are all older
+            kept = 0
+            for target in reversed(self.names.comments[name]):
+                if target not in self.pinned_targets:
+                    chosen.append(target)
+                    kept += 1
+                    if kept == limit:
+                        break
+            chosen.sort()
+        return chosen[-limit:]
+
+    def _resolve_group(self, group: list[tuple[int, _Mention]]) -> None:
+        live = [(number, mention) for number, mention in group if not self._answers_deleted(number, mention)]
+        if not live:
+            return
+        addressed = [mention for _, mention in live if mention.addressed]
+        candidates = self._candidates(live[0][1], len(addressed))
+        if not candidates:
+            return
         if len(addressed) >= 2:
             # Several "@Name:" replies in one comment answer that author's latest comments, in reading order.
-            chosen = earlier[-len(addressed) :]
+            chosen = candidates[-len(addressed) :]
             for offset, mention in enumerate(addressed):
                 target = chosen[min(offset, len(chosen) - 1)]
-                add(Link(target, "mention", mention.score, mention.marker, mention.position))
-            group = [mention for mention in group if not mention.addressed]
-        for mention in group:  # passing mentions ("as @Name said") refer to the latest comment
-            add(Link(earlier[-1], "mention", mention.score, mention.marker, mention.position))
-    return list(links.values()), first_evidence
+                self._add(Link(target, "mention", mention.score, mention.marker, mention.position))
+            live = [(number, mention) for number, mention in live if not mention.addressed]
+        for number, mention in live:
+            self._add(self._choose(number, mention, candidates))
+
+    def _choose(self, number: int, mention: _Mention, candidates: list[int]) -> Link:
+        """The candidate the reply's words point to, clearly ahead of the others; else the latest."""
+        latest = Link(candidates[-1], "mention", mention.score, mention.marker, mention.position)
+        if len(candidates) < 2:
+            return latest
+        start = self.mentions[number - 1].end if number else 0
+        segment = self.body[start : mention.position] + " " + self.body[mention.end : self._segment_end(number)]
+        reply = _terms(tokens(segment), self.index.stems) - _terms(tokens(mention.marker), self.index.stems)
+        if not reply:
+            return latest
+        shared = reply.intersection(*(self.index.terms[candidate] for candidate in candidates[:1])).union(
+            *(reply & self.index.terms[candidate] for candidate in candidates[1:])
+        )
+        rare = set(filter(self.index.is_rare, shared))
+        if not rare:
+            return latest  # the reply shares nothing specific with any of them
+        weights = self.index.weights(reply)
+        scored = sorted(
+            ((self.index.similarity(reply, candidate, weights), candidate) for candidate in candidates),
+            key=lambda pair: (-pair[0], -pair[1]),
+        )
+        (best, target), (runner_up, other) = scored[0], scored[1]
+        deciding = sorted(
+            (rare & self.index.terms[target]) - self.index.terms[other], key=lambda term: (-weights[term], term)
+        )
+        if (
+            best < MIN_CONTENT_SCORE
+            or best < runner_up * CONTENT_RATIO
+            or best - runner_up < CONTENT_MARGIN
+            or not self._telling(deciding, target, reply, segment)
+        ):
+            return latest
+        if target == latest.target:
+            return latest
+        basis = ", ".join(deciding[:6]) + f" (similarity {best:.2f}; next best {runner_up:.2f})"
+        return Link(target, "content", round(best, 3), mention.marker, mention.position, basis)
+
+    def _telling(self, deciding: list[str], target: int, reply: frozenset[str], segment: str) -> bool:
+        """Whether the deciding words are evidence: a name, place, weapon system or code among them, or for a
+        short reply, plain words that `_decisive` accepts (a long reply shares plain words with anything)."""
+        if set(deciding) & (self.index.names_of(target) | _specific_terms(segment)):
+            return True
+        return len(reply) <= MAX_FOCUSED_TERMS and self._decisive(deciding, len(reply))
+
+    def _decisive(self, deciding: list[str], reply_terms: int) -> bool:
+        """Whether plain rare words the reply shares with the chosen comment and not with the runner-up tell
+        them apart: a quarter of what the reply says, or one word of some length that no other earlier text
+        has ("nineties" picked up from that comment alone; not "safe", nor a number, which a long thread
+        repeats by chance)."""
+        if len(deciding) >= 2 and len(deciding) >= MIN_DECIDING_SHARE * reply_terms:
+            return True
+        return len(deciding) == 1 and any(
+            len(term) >= MIN_TELLING_LENGTH and not term.isdigit() and len(self.index.texts_with[term]) == 1
+            for term in deciding
+        )
 
 
-def _pin(
-    quote: _Quote, mention: _Mention, names: _Names, index: _QuoteIndex, article_author_key: str | None = None
-) -> int | None:
-    """The mentioned author's earliest comment that contains the quoted passage, if any; ARTICLE when the
-    mentioned author wrote the article and the passage is the article's."""
-    wanted = set(mention.names)
-    if quote.source == ARTICLE:
-        return ARTICLE if article_author_key in {_name_key(name) for name in wanted} else None
-    if names.author_of.get(quote.source) in wanted:
-        return quote.source
-    return next(index.holders(quote.words, lambda key: key > quote.source and names.author_of.get(key) in wanted), None)
+def _group_key(mention: _Mention) -> tuple[str, ...]:
+    return mention.names if mention.several else mention.names[:1]
 
 
 def tree_layout(parents: Sequence[int | None]) -> list[tuple[int, int]]:

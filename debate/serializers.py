@@ -27,7 +27,7 @@ class ReplyLinkSerializer(serializers.ModelSerializer[ReplyLink]):
 
     class Meta:
         model = ReplyLink
-        fields = ["comment", "comment_number", "method", "score", "evidence"]
+        fields = ["comment", "comment_number", "method", "score", "evidence", "basis"]
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):

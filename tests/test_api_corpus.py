@@ -126,6 +126,7 @@ def test_comments_of_an_article_in_order_with_reply_links(
         "method": "mention",
         "score": 1.0,
         "evidence": "@charontwo:",
+        "basis": "",
     }
     assert by_number[24]["parent"] == ids[3]
     assert by_number[24]["reply_to"][0]["method"] == "quote"

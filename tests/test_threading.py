@@ -661,6 +661,7 @@ def test_any_thread_gives_consistent_links_spans_and_parents(comments: list[Comm
             assert 0 < link.score <= 1
             assert comment.body[link.position :].startswith(link.evidence)
             assert link.method == "quote" or link.evidence.startswith("@")
+            assert (link.method == "content") == bool(link.basis)
         spans = sorted((span.start, span.end) for span in result.quoted_spans)
         assert all(0 <= start < end <= len(comment.body) for start, end in spans)
         assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
@@ -689,7 +690,7 @@ def test_public_result_types_are_unchanged() -> None:
         return [field.name for field in dataclasses.fields(cls)]
 
     assert names(CommentText) == ["author", "body"]
-    assert names(Link) == ["target", "method", "score", "evidence", "position"]
+    assert names(Link) == ["target", "method", "score", "evidence", "position", "basis"]
     assert names(QuotedSpan) == ["start", "end", "source", "score"]
     assert names(ThreadedComment) == ["links", "parent", "quotes_article", "quoted_spans"]
 
