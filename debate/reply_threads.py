@@ -92,6 +92,7 @@ MENTION_WITHOUT_COLON = 0.9
 MENTION_PREFIX = 0.8
 MENTION_INITIALS = 0.75
 MENTION_SURNAME = 0.7
+MIN_COMPACT_NAME = 4  # "@TomK" for "Tom K.", but no name of fewer letters run together
 
 # Content choice among a marker's candidates.
 MAX_CONTENT_CANDIDATES = 12  # an author's latest comments; a prolific one has thousands
@@ -99,7 +100,7 @@ MIN_CONTENT_SCORE = 0.08  # cosine similarity of the reply with the chosen comme
 CONTENT_RATIO = 2.5  # ...and this many times the runner-up's
 CONTENT_MARGIN = 0.06  # ...and at least this much above it
 MAX_FOCUSED_TERMS = 14  # a reply with more telling words needs a name or code to be told by plain words
-MIN_DECIDING_SHARE = 0.25
+MIN_DECIDING_SHARE = 0.25  # plain deciding words must be this share of a short reply's telling words
 MIN_TELLING_LENGTH = 5  # a single deciding word must have this many characters
 RARE_SHARE = 50  # a word in at most 1/RARE_SHARE of the texts so far (and at least 3) is rare
 
@@ -351,6 +352,7 @@ class _QuoteIndex:
         self.joined: dict[int, str] = {}
         self.texts: dict[int, str] = {}  # as written, for `names_of`
         self.stems = _Stems()
+        self.answers: dict[int, frozenset[int]] = {}  # comment -> the comments it links to
         self.terms: dict[int, frozenset[str]] = {}
         self.texts_with: dict[str, list[int]] = defaultdict(list)  # term -> texts containing it, in order
         self.names_in: dict[int, frozenset[str]] = {}  # proper names, acronyms and codes a text has
@@ -499,6 +501,11 @@ class _QuoteIndex:
 
     def _weight(self, term: str, total: int) -> float:
         return math.log(total / (1 + len(self.texts_with.get(term, ())))) + 1.0
+
+    def owned_by(self, term: str, key: int) -> bool:
+        """Whether a word is that text's: no earlier text but it, and comments answering it, has the word."""
+        answers = self.answers
+        return all(holder == key or key in answers.get(holder, ()) for holder in self.texts_with.get(term, ()))
 
     def is_rare(self, term: str) -> bool:
         return len(self.texts_with.get(term, ())) <= max(3, len(self.joined) // RARE_SHARE)
@@ -724,6 +731,7 @@ class _Names:
         self.by_bare_prefix: dict[str, list[str]] = defaultdict(list)
         self.by_first: dict[str, list[str]] = defaultdict(list)  # first undecorated word, or its initial
         self.by_last: dict[str, list[str]] = defaultdict(list)  # last undecorated word of a longer name
+        self.by_compact: dict[str, list[str]] = defaultdict(list)  # undecorated words run together ("tomk")
 
     def add(self, name: str | None, index: int) -> None:
         key = _name_key(name or "")
@@ -734,9 +742,10 @@ class _Names:
             words = key.split(" ")
             for count in range(1, len(words)):
                 self.by_prefix[" ".join(words[:count])].append(name)
-            bare = _bare_words(name)
-            if bare:
+            for bare in _forms(_bare_words(name)):
                 self.by_bare[" ".join(bare)].append(name)
+                if len("".join(bare)) >= MIN_COMPACT_NAME:
+                    self.by_compact["".join(bare)].append(name)
                 for count in range(1, len(bare)):
                     self.by_bare_prefix[" ".join(bare[:count])].append(name)
                 self.by_first[bare[0]].append(name)
@@ -795,29 +804,65 @@ class _Names:
         return None
 
     def _loosely(self, written: str, *, with_surname: bool) -> tuple[tuple[str, ...], float] | None:
-        """Names a marker means other than by their exact spelling: undecorated, a prefix, with initials for
-        words (only when one person has such a name), or a surname alone (likewise)."""
+        """Names a marker means other than by their exact spelling: undecorated (emoji, symbols, punctuation,
+        a title or trailing digits left out, or spaces), a prefix, with initials for words (only when one
+        person has such a name), or a surname alone (likewise; after a title, "@Dr. Solberg", even without
+        a colon)."""
         key = _name_key(written)
-        bare = _bare_words(written)
-        if not bare:
+        written_bare = _bare_words(written)
+        if not written_bare:
             return None
-        bare_key = " ".join(bare)
-        if bare_key in self.by_bare:
-            return self._recent_first(self.by_bare[bare_key]), MENTION_UNDECORATED
+        forms = _forms(written_bare)
+        for bare in forms:
+            if " ".join(bare) in self.by_bare:
+                return self._recent_first(self.by_bare[" ".join(bare)]), MENTION_UNDECORATED
+        for bare in forms:
+            if len("".join(bare)) >= MIN_COMPACT_NAME and "".join(bare) in self.by_compact:
+                return self._recent_first(self.by_compact["".join(bare)]), MENTION_UNDECORATED
         if key in self.by_prefix:
             return self._recent_first(self.by_prefix[key]), MENTION_PREFIX
-        if bare_key in self.by_bare_prefix:
-            return self._recent_first(self.by_bare_prefix[bare_key]), MENTION_PREFIX
-        if len(bare) > 1 and any(len(word) == 1 for word in bare) and any(len(word) > 1 for word in bare):
-            initialled = {name for name in self.by_first.get(bare[0], ()) if _initials_match(bare, _bare_words(name))}
-            if len(initialled) == 1:
-                return tuple(initialled), MENTION_INITIALS
-        if with_surname and len(bare) == 1 and len(bare[0]) > 2 and len(set(self.by_last.get(bare[0], ()))) == 1:
-            return (self.by_last[bare[0]][0],), MENTION_SURNAME
+        for bare in forms:
+            if " ".join(bare) in self.by_bare_prefix:
+                return self._recent_first(self.by_bare_prefix[" ".join(bare)]), MENTION_PREFIX
+        for bare in forms:
+            if len(bare) > 1 and any(len(word) == 1 for word in bare) and any(len(word) > 1 for word in bare):
+                initialled = {
+                    name
+                    for name in self.by_first.get(bare[0], ())
+                    if any(_initials_match(bare, form) for form in _forms(_bare_words(name)))
+                }
+                if len(initialled) == 1:
+                    return tuple(initialled), MENTION_INITIALS
+        titled = len(written_bare) == 2 and written_bare[0] in _TITLES
+        surname = written_bare[-1]
+        if (with_surname or titled) and len(forms[-1]) == 1 and len(surname) > 2:
+            holders = set(self.by_last.get(surname, ()))
+            if len(holders) == 1:
+                holder = holders.pop()
+                title = _bare_words(holder)[0]
+                if not titled or title not in _TITLES or title == written_bare[0]:  # not "@Mr." for "Dr. X"
+                    return (holder,), MENTION_SURNAME
         return None
 
     def _recent_first(self, names: Sequence[str]) -> tuple[str, ...]:
         return tuple(sorted(names, key=lambda name: -self.latest[name]))
+
+
+_TITLES_TEXT = "dr prof mr mrs ms mx sir dame col gen maj capt cpt lt sgt cpl rev fr"
+_TITLES = frozenset(_TITLES_TEXT.split())
+_TRAILING_DIGITS = re.compile(r"(?P<letters>[^\W\d_]{2,})[0-9]{2,}")
+
+
+def _forms(bare: list[str]) -> list[list[str]]:
+    """A name's undecorated words, then the same without a leading title ("Dr.") or trailing digits
+    ("Pete1975"), as people shorten them when they address someone."""
+    forms = [bare]
+    if len(bare) > 1 and bare[0] in _TITLES:
+        forms.append(bare[1:])
+    digits = _TRAILING_DIGITS.fullmatch(forms[-1][-1])
+    if digits:
+        forms.append([*forms[-1][:-1], digits["letters"]])
+    return forms
 
 
 def _initials_match(written: list[str], name: list[str]) -> bool:
@@ -890,6 +935,8 @@ def reconstruct_threads(
             )
         )
         index.add(position, body.words, body.grams, comment.body)
+        if links:
+            index.answers[position] = frozenset(link.target for link in links)
         names.add(comment.author, position)
     return results
 
@@ -1074,17 +1121,17 @@ class _Combiner:
         short reply, plain words that `_decisive` accepts (a long reply shares plain words with anything)."""
         if set(deciding) & (self.index.names_of(target) | _specific_terms(segment)):
             return True
-        return len(reply) <= MAX_FOCUSED_TERMS and self._decisive(deciding, len(reply))
+        return len(reply) <= MAX_FOCUSED_TERMS and self._decisive(deciding, len(reply), target)
 
-    def _decisive(self, deciding: list[str], reply_terms: int) -> bool:
+    def _decisive(self, deciding: list[str], reply_terms: int, target: int) -> bool:
         """Whether plain rare words the reply shares with the chosen comment and not with the runner-up tell
-        them apart: a quarter of what the reply says, or one word of some length that no other earlier text
-        has ("nineties" picked up from that comment alone; not "safe", nor a number, which a long thread
-        repeats by chance)."""
+        them apart: a quarter of what the reply says, or one word of some length that only that comment (and
+        comments answering it) used before ("nineties" picked up from it; not "safe", nor a number, which a
+        long thread repeats by chance, nor a word the article has too)."""
         if len(deciding) >= 2 and len(deciding) >= MIN_DECIDING_SHARE * reply_terms:
             return True
         return len(deciding) == 1 and any(
-            len(term) >= MIN_TELLING_LENGTH and not term.isdigit() and len(self.index.texts_with[term]) == 1
+            len(term) >= MIN_TELLING_LENGTH and not term.isdigit() and self.index.owned_by(term, target)
             for term in deciding
         )
 

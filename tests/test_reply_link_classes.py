@@ -94,6 +94,15 @@ def test_the_exact_spelling_wins_over_an_undecorated_match() -> None:
         ("Ann Kowalski", "@A. Kowalski:"),
         ("Ann Kowalski", "@Kowalski:"),
         ("Oksana Hrytsenko", "@Oksana H.:"),
+        ("Dr. Ingrid Solberg", "@Dr. Solberg:"),
+        ("Dr. Ingrid Solberg", "As @Dr. Solberg said,"),
+        ("Dr. Ingrid Solberg", "@Ingrid Solberg:"),
+        ("Dr. Ingrid Solberg", "@Ingrid:"),
+        ("Ingrid Solberg", "@Dr. Solberg:"),
+        ("Pete1975", "@Pete:"),
+        ("Pete1975", "thanks @pete"),
+        ("Tom K.", "@TomK:"),
+        ("Red Fox", "@RedFox"),
     ],
 )
 def test_decorated_and_shortened_names_link(name: str, marker: str) -> None:
@@ -109,6 +118,12 @@ def test_an_initial_or_surname_that_fits_two_people_links_nobody(marker: str) ->
         ("Ann Kimball", "No idea."),
         ("Bob", f"{marker} thanks."),
     )
+    assert results[3].links == ()
+
+
+@pytest.mark.parametrize("marker", ["@Pet:", "@Tomas:", "@Mr. Solberg:", "@Dr. Kowalski:"])
+def test_other_shortenings_link_nobody(marker: str) -> None:
+    results = run(("Pete1975", "one"), ("Dr. Ingrid Solberg", "two"), ("Zoe Tom", "three"), ("Bob", f"{marker} hi"))
     assert results[3].links == ()
 
 
@@ -352,3 +367,24 @@ def test_a_long_reply_of_plain_words_does_not_override_the_latest() -> None:
     results = run(*TOM, ("Ann", f"@Tom K.: {words} logistics doctrine budgets factories winter harvest grain"))
     (link,) = results[3].links
     assert link.target == 2
+
+
+MARGUERITE = [
+    ("Marguerite", "A single round carries 88 submunitions. Fire a few thousand and do the arithmetic."),
+    ("Pete", "@Marguerite: your arithmetic is correct and it is ugly."),
+    ("Marguerite", "Thank you, I was not sure about the M483A1 count."),
+    ("Marguerite", "Understandable is not the same as right."),
+]
+
+
+def test_a_word_only_a_comment_and_its_answers_used_tells_that_comment() -> None:
+    results = run(*MARGUERITE, ("Pete", "For the record, @Marguerite's arithmetic is the best comment here."))
+    (link,) = results[4].links
+    assert (link.target, link.method) == (0, "content")
+    assert link.basis.startswith("arithmetic")
+
+
+def test_a_word_the_article_has_too_tells_nothing() -> None:
+    results = run(*MARGUERITE, ("Pete", "@Marguerite: you are welcome, the rounds are nasty for one reason."))
+    (link,) = results[4].links
+    assert (link.target, link.method) == (3, "mention")
