@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("debate", "0004_comment_root"),
+        ("debate", "0005_article_origin"),
     ]
 
     operations = [
