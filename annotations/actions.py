@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Value
 
+from annotations.assignment import actions as assignment
 from annotations.consensus import compute_consensus
 from annotations.items import LabelItem, label_item
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
@@ -235,7 +236,41 @@ def set_stance(
     if_match: IfMatch | None = None,
 ) -> LabelWrite:
     """Set the actor's own label for (item, topic), the item being `comment` or `article` itself. Idempotent:
-    the same values change nothing."""
+    the same values change nothing.
+
+    A paused annotator, or one still qualifying, is refused; a label on a qualification or check item is
+    scored (see `annotations.assignment.actions`)."""
+    reason = assignment.check_may_label(actor=actor, comment=comment)
+    result = _write_stance(
+        actor=actor,
+        topic=topic,
+        comment=comment,
+        article=article,
+        stance=stance,
+        unsure=unsure,
+        confidence=confidence,
+        note=note,
+        evidence=evidence,
+        if_match=if_match,
+    )
+    if result.changed and comment is not None:
+        assignment.after_label_write(actor=actor, comment=comment, reason=reason)
+    return result
+
+
+def _write_stance(
+    *,
+    actor: User,
+    topic: Topic,
+    comment: Comment | None = None,
+    article: Article | None = None,
+    stance: Any,
+    unsure: Any = False,
+    confidence: Any = None,
+    note: Any = "",
+    evidence: Any = (),
+    if_match: IfMatch | None = None,
+) -> LabelWrite:
     item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)

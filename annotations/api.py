@@ -18,11 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import actions
+from annotations.assignment import actions as assignment_actions
+from annotations.assignment import queries as assignment_queries
 from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
 from annotations.export.rows import annotation_export_rows, comment_export_records, export_filename
 from annotations.filters import AnnotationFilter, ArticleFilter, ChangeEventFilter, CommentFilter
 from annotations.items import LabelItem
-from annotations.models import Annotation, ChangeEvent, GoldLabel, Topic
+from annotations.models import Annotation, AssignmentSettings, ChangeEvent, GoldLabel, Topic
 from annotations.permissions import (
     CanCorrectReplyLinks,
     CanCurate,
@@ -393,10 +395,14 @@ class AgreementView(APIView):
             article = Article.objects.filter(pk=_positive_int(request.query_params["article"], "article")).first()
             if article is None:
                 raise NotFound(f"no article with id {request.query_params['article']}")
+        _, sample = assignment_queries.agreement_sample(Annotation.objects.none(), AssignmentSettings.current())
         return Response(
             {
                 "article": article.pk if article else None,
                 "items": items,
+                # "overlap": computed on the overlap sample only (work is assigned); "all": on every item.
+                # Each topic's own `items` says how many items it rests on.
+                "sample": sample,
                 "topics": [
                     {"topic": topic.slug, **queries.agreement(topic, article=article, items=items).as_dict()}
                     for topic in topics
@@ -476,3 +482,95 @@ class ArticleStanceSummaryView(APIView):
         if article is None:
             raise NotFound(f"no article with id {article_id}")
         return Response({"article": article.pk, "topics": queries.flow_summary(article)})
+
+
+# --- assignment ---------------------------------------------------------------------------------------
+
+
+class ManagesAssignment(CanCurate):
+    message = "only curators and admins manage assignment"
+
+
+def assignment_settings_data(settings: AssignmentSettings) -> dict[str, Any]:
+    return {
+        **{name: getattr(settings, name) for name in assignment_actions.SETTING_FIELDS},
+        "mode": "assigned" if assignment_queries.assignment_mode(settings) else "everyone labels everything",
+        "updated_at": settings.updated_at if settings.pk and not settings._state.adding else None,
+    }
+
+
+class AssignmentSettingsView(APIView):
+    """Who labels what: the overlap share, annotators per overlap item (null: all), a cap per annotator (null:
+    none), attention checks and qualification. PUT sets the fields it names; the plan follows at once."""
+
+    permission_classes = [ManagesAssignment]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(assignment_settings_data(AssignmentSettings.current()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": ["send a JSON object of settings"]})
+        settings = assignment_actions.update_assignment_settings(actor=authenticated_user(request), values=request.data)
+        return Response(assignment_settings_data(settings))
+
+
+class AssignmentSummaryView(APIView):
+    """Per annotator: items assigned, done, overlap items done, remaining; attention-check accuracy (overall
+    and per topic); qualification result; flag and pause with their reasons."""
+
+    permission_classes = [SeesAllLabels]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        settings = assignment_actions.ensure_plan()
+        return Response(
+            {
+                "mode": assignment_settings_data(settings)["mode"],
+                "annotators": assignment_queries.assignment_summary(settings),
+            }
+        )
+
+
+class AnnotatorStatusView(APIView):
+    """A curator pauses or resumes an annotator (`paused`, `pause_reason`), clears an attention-check flag
+    (`flagged: false`) or decides a qualification by hand (`qualification`: passed, failed, pending, not_required)."""
+
+    permission_classes = [ManagesAssignment]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request, username: str) -> Response:
+        annotator = User.objects.filter(username=username).first()
+        if annotator is None:
+            raise NotFound(f"no user {username!r}")
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": ["send a JSON object"]})
+        assignment_actions.update_annotator_status(
+            actor=authenticated_user(request), annotator=annotator, values=request.data
+        )
+        settings = assignment_actions.ensure_plan()
+        row = next(r for r in assignment_queries.assignment_summary(settings) if r["annotator"] == username)
+        return Response(row)
+
+
+class QualificationItemView(APIView):
+    """A curator marks a gold item (a comment with a gold label) as a qualification item, or unmarks it."""
+
+    permission_classes = [ManagesAssignment]
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request, comment_id: int) -> Response:
+        comment = comment_or_404(comment_id)
+        created = assignment_actions.mark_qualification_item(actor=authenticated_user(request), comment=comment)
+        return Response(
+            {"comment": comment.pk, "qualification": True},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, comment_id: int) -> Response:
+        comment = comment_or_404(comment_id)
+        assignment_actions.unmark_qualification_item(actor=authenticated_user(request), comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django_filters import rest_framework as filters
 from django_filters.widgets import BooleanWidget
 
+from annotations.assignment.queries import restrict_to_queue
 from annotations.models import Annotation, ChangeEvent, Consensus, ConsensusStatus, Stance, Topic
 from annotations.permissions import BLIND, sees_all_labels, sees_labels_of
 from debate.filters import CommentFilter as CorpusCommentFilter
@@ -141,6 +142,8 @@ class LabelFilterMixin(filters.FilterSet):
                 queryset = queryset.filter(Exists(Annotation.objects.filter(**item, topic=topic, annotator_id=user.pk)))
 
         if unannotated and user.is_authenticated:
+            if queryset.model is Comment:  # the caller's queue: only what is assigned to them (all, by default)
+                queryset = restrict_to_queue(queryset, user)
             queryset = unfinished_by(queryset, user, topic)
         return queryset
 

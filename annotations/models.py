@@ -217,3 +217,162 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.action} by {self.actor_username} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- who labels what: assignment, qualification, attention checks (issue 15) ----------------------------
+
+
+class AssignmentReason(models.TextChoices):
+    OVERLAP = "overlap", "Overlap sample"  # labelled by several annotators, for agreement
+    SINGLE = "single", "Single"  # labelled by one annotator
+    QUALIFICATION = "qualification", "Qualification"  # a gold item a new annotator labels first
+    CHECK = "check", "Attention check"  # a gold item mixed into the queue
+
+
+ORDINARY_REASONS = (AssignmentReason.OVERLAP, AssignmentReason.SINGLE)
+GOLD_REASONS = (AssignmentReason.QUALIFICATION, AssignmentReason.CHECK)
+
+
+class AssignmentSettings(models.Model):
+    """How the corpus is shared out among annotators: one row (the topic set is the whole corpus today).
+
+    The defaults (everything in the overlap sample, labelled by every annotator, no checks, no qualification)
+    are the tool's behaviour before assignment existed: every annotator's queue is every comment.
+    """
+
+    overlap_share = models.FloatField(default=1.0, help_text="Share of the items every overlap annotator labels.")
+    overlap_annotators = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Annotators per overlap item; empty: all of them."
+    )
+    per_annotator_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most ordinary items one annotator is given; empty: no cap."
+    )
+    check_share = models.FloatField(default=0.0, help_text="Share of each queue made of attention checks.")
+    check_threshold = models.FloatField(default=0.6, help_text="Check accuracy below which an annotator is flagged.")
+    check_minimum = models.PositiveIntegerField(default=5, help_text="Checked labels needed before judging.")
+    pause_on_failed_checks = models.BooleanField(default=False, help_text="Pause a flagged annotator too.")
+    qualification_required = models.BooleanField(default=False, help_text="New annotators qualify first.")
+    qualification_size = models.PositiveIntegerField(default=5, help_text="Qualification items per annotator.")
+    qualification_pass = models.FloatField(default=0.8, help_text="Accuracy needed to pass qualification.")
+    planned_for = models.CharField(max_length=64, blank=True, help_text="Digest of the facts the plan was made for.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "assignment settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="assignment_settings_single_row"),
+            models.CheckConstraint(condition=Q(overlap_share__gte=0, overlap_share__lte=1), name="overlap_share_0_1"),
+            models.CheckConstraint(
+                condition=Q(overlap_annotators__isnull=True) | Q(overlap_annotators__gte=2),
+                name="overlap_annotators_at_least_2",
+            ),
+            models.CheckConstraint(
+                condition=Q(per_annotator_cap__isnull=True) | Q(per_annotator_cap__gte=1), name="cap_at_least_1"
+            ),
+            models.CheckConstraint(condition=Q(check_share__gte=0, check_share__lt=1), name="check_share_0_1"),
+            models.CheckConstraint(
+                condition=Q(check_threshold__gte=0, check_threshold__lte=1), name="check_threshold_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(qualification_pass__gte=0, qualification_pass__lte=1), name="qualification_pass_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"overlap {self.overlap_share:.0%}, {self.overlap_annotators or 'all'} annotators per overlap item"
+
+    @classmethod
+    def current(cls) -> AssignmentSettings:
+        found = cls.objects.filter(pk=1).first()
+        return found if found is not None else cls(pk=1)
+
+
+class QualificationStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", "Not required"  # qualification was off, or they labelled before it was on
+    PENDING = "pending", "Pending"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
+class AnnotatorStatus(models.Model):
+    """An annotator's standing: qualification, attention-check flag, pause. No row: not required, not
+    flagged, not paused."""
+
+    annotator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotator_status", primary_key=True
+    )
+    qualification = models.CharField(
+        max_length=16, choices=QualificationStatus.choices, default=QualificationStatus.NOT_REQUIRED
+    )
+    qualification_correct = models.PositiveIntegerField(default=0)
+    qualification_scored = models.PositiveIntegerField(default=0)
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.TextField(blank=True)
+    flagged_at = models.DateTimeField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    pause_reason = models.TextField(blank=True)
+    guidelines_seen = models.JSONField(default=dict, blank=True, help_text="Topic slug -> guideline version seen.")
+
+    class Meta:
+        verbose_name_plural = "annotator statuses"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(qualification__in=QualificationStatus.values), name="annotator_qualification_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id}: {self.qualification}{', flagged' if self.flagged else ''}"
+
+
+class Assignment(models.Model):
+    """One item in one annotator's queue, and why. An item is a comment today; `comment` is nullable so that
+    an article itself can become an item later (then `comment` is NULL and `article` is the item)."""
+
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments")
+    reason = models.CharField(max_length=16, choices=AssignmentReason.choices)
+    position = models.PositiveIntegerField(help_text="Place in the annotator's queue, from 0.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Gold items (qualification, checks): the first complete answer is scored once, so that seeing the gold
+    # answer afterwards and changing the label does not change the score.
+    scored_at = models.DateTimeField(null=True, blank=True)
+    correct = models.PositiveIntegerField(null=True, blank=True, help_text="Topics answered as the gold label.")
+    scored = models.PositiveIntegerField(null=True, blank=True, help_text="Topics with a gold label.")
+
+    class Meta:
+        ordering = ["annotator_id", "position"]
+        constraints = [
+            # Not partial, so that the plan can be written with ON CONFLICT; NULL comments never conflict.
+            models.UniqueConstraint(fields=["annotator", "comment"], name="one_assignment_per_comment"),
+            models.UniqueConstraint(
+                fields=["annotator", "article"], condition=Q(comment__isnull=True), name="one_assignment_per_article"
+            ),
+            models.CheckConstraint(condition=Q(reason__in=AssignmentReason.values), name="assignment_reason_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["annotator", "reason", "position"], name="assignment_queue"),
+            models.Index(fields=["comment", "reason"], name="assignment_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} <- {self.comment_id or f'article {self.article_id}'} ({self.reason})"
+
+
+class QualificationItem(models.Model):
+    """A gold item a curator chose for qualification: new annotators label it first and see its answer."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="qualification_item")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["comment_id"]
+
+    def __str__(self) -> str:
+        return f"qualification item {self.comment_id}"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from annotations import views
+from annotations.assignment import views as assignment_views
 
 app_name = "workspace"
 
@@ -19,4 +20,11 @@ urlpatterns = [
     path("adjudicate/<int:comment_id>/<slug:topic_slug>/", views.gold_write, name="gold-write"),
     path("adjudicate/articles/<int:article_id>/<slug:topic_slug>/", views.gold_write, name="article-gold-write"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("assignment/", assignment_views.assignment_page, name="assignment"),
+    path("assignment/annotators/<str:username>/", assignment_views.annotator_status, name="assignment-annotator"),
+    path(
+        "assignment/qualification/<int:comment_id>/",
+        assignment_views.qualification_item,
+        name="assignment-qualification",
+    ),
 ]

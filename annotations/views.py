@@ -26,6 +26,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotations import actions
+from annotations.assignment.actions import ensure_plan
+from annotations.assignment.queries import (
+    agreement_sample,
+    assignment_summary,
+    qualification_feedback,
+    queue_for,
+    serves_everything,
+)
 from annotations.filters import (
     ARTICLE_RELATION_CHOICES,
     RELATION_CHOICES,
@@ -521,21 +529,38 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = workspace_context(request)
     if not context["can_annotate"]:
         raise PermissionDenied("your role does not annotate")
-    pending_comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
-    pending_articles = unfinished_by(Article.objects.all(), user).order_by("pk")
-    after = _queue_position(request)
-    candidate = _next_item(pending_articles, pending_comments, after) if after else None
-    candidate = candidate or _next_item(pending_articles, pending_comments, None)
-    comment, article, ancestors = None, None, []
-    if candidate is not None and candidate[1] is None:
-        article = get_object_or_404(_threads(), pk=candidate[0])
-        decorate_article(article, context["topics"], user)
-    elif candidate is not None and (comment_id := candidate[1]) is not None:
-        comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=comment_id)
-        decorate([comment], context["topics"], user)
-        ancestors = _ancestors(comment)
-    total = Comment.objects.count() + Article.objects.count()
-    remaining = pending_comments.count() + pending_articles.count()
+    after_comment = _int_or_none(request.GET.get("after"))
+    comment: Comment | None = None
+    article: Article | None = None
+    ancestors: list[Comment] = []
+    # What the queue holds: every item, articles first (the default), or, for an annotator while work is
+    # assigned, their assignments or their qualification items (`annotations.assignment.queries`).
+    if serves_everything(user):
+        queue_state, queue_message = "all", ""
+        pending_comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
+        pending_articles = unfinished_by(Article.objects.all(), user).order_by("pk")
+        after = _queue_position(request)
+        candidate = _next_item(pending_articles, pending_comments, after) if after else None
+        candidate = candidate or _next_item(pending_articles, pending_comments, None)
+        if candidate is not None and candidate[1] is None:
+            article = get_object_or_404(_threads(), pk=candidate[0])
+            decorate_article(article, context["topics"], user)
+        elif candidate is not None and (comment_id := candidate[1]) is not None:
+            comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=comment_id)
+            decorate([comment], context["topics"], user)
+            ancestors = _ancestors(comment)
+        total = Comment.objects.count() + Article.objects.count()
+        remaining = pending_comments.count() + pending_articles.count()
+    else:
+        state = queue_for(user, after=after_comment)
+        queue_state, queue_message = state.selection.state, state.selection.message
+        if state.next_id is not None:
+            comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(
+                pk=state.next_id
+            )
+            decorate([comment], context["topics"], user)
+            ancestors = _ancestors(comment)
+        total, remaining = state.total, state.remaining
     return render(
         request,
         "annotations/queue.html",
@@ -547,6 +572,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             "total": total,
             "done": total - remaining,
             "percent": round(100 * (total - remaining) / total) if total else 100,
+            "queue_state": queue_state,
+            "queue_message": queue_message,
+            "feedback": qualification_feedback(user, after_comment) if after_comment is not None else None,
         },
     )
 
@@ -808,6 +836,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     topics: list[Topic] = context["topics"]
     reports = [(topic, queries.agreement(topic)) for topic in topics]
+    assignment_settings = ensure_plan()
     distribution = queries.stance_distribution().get("all", {})
     by_article = queries.stance_distribution(by_article=True)
     articles = {article.pk: article for article in Article.objects.only("id", "title").order_by("source")}
@@ -825,6 +854,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "reports": reports,
+            "agreement_sample": agreement_sample(Annotation.objects.none(), assignment_settings)[1],
+            "summary": assignment_summary(assignment_settings),
             "alpha_chart": charts.interval_chart(
                 [
                     (f"{topic.name}{suffix}", summary.alpha, summary.interval)

@@ -53,6 +53,7 @@ def reference_rows() -> list[dict[str, object]]:
                 "updated_at": annotation.updated_at.isoformat(),
                 "gold": gold.stance if gold else None,
                 "item_type": "comment" if comment else "article",
+                "label_role": "ordinary",
             }
         )
     return rows

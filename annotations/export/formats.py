@@ -40,6 +40,9 @@ ANNOTATION_COLUMNS = (
     # `comment`, or `article` for a label of the article itself (its comment fields are empty). Added last, so
     # that readers of the earlier columns keep working.
     "item_type",
+    # "ordinary"; or "check" / "qualification" for an answer on a gold item given to test the annotator,
+    # which is not annotation data (agreement leaves those out too).
+    "label_role",
 )
 
 Record = Mapping[str, Any]

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case, CharField, F, FilteredRelation, Func, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from rest_framework.exceptions import ValidationError
 
 from annotations.export.formats import ANNOTATION_COLUMNS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
-from annotations.models import Annotation, Consensus, GoldLabel, ItemType, Topic
+from annotations.models import GOLD_REASONS, Annotation, Consensus, GoldLabel, ItemType, Topic
 from debate.db import CHUNK_SIZE, binary_rows
 from debate.models import Comment, ReplyLink
 
@@ -40,6 +41,7 @@ _ANNOTATION_PATHS = {
     "updated_at": "updated_at",
     "gold": "gold_stance",
     "item_type": "item_type",
+    "label_role": "label_role",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 
@@ -68,9 +70,14 @@ def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any
         "article__gold_labels",
         condition=Q(article__gold_labels__topic=F("topic"), article__gold_labels__comment__isnull=True),
     )
+    # Likewise the annotator's own check or qualification assignment of the comment, if the label answers one.
+    gold_work = FilteredRelation(
+        "comment__assignments",
+        condition=Q(comment__assignments__annotator=F("annotator"), comment__assignments__reason__in=GOLD_REASONS),
+    )
     is_article = Q(comment__isnull=True)
     ordered = (
-        annotations.annotate(comment_gold=comment_gold, article_gold=article_gold)
+        annotations.annotate(comment_gold=comment_gold, article_gold=article_gold, gold_work=gold_work)
         .annotate(
             gold_stance=Case(When(is_article, then=F("article_gold__stance")), default=F("comment_gold__stance")),
             item_author=Case(When(is_article, then=F("article__author__name")), default=F("comment__author__name")),
@@ -79,6 +86,7 @@ def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any
                 default=Value(ItemType.COMMENT.value),
                 output_field=CharField(),
             ),
+            label_role=Coalesce(F("gold_work__reason"), Value("ordinary"), output_field=CharField()),
         )
         .order_by(
             "article_id",

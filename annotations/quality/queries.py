@@ -15,7 +15,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 
-from annotations.models import Annotation, Consensus, Topic
+from annotations.assignment.queries import agreement_sample
+from annotations.models import Annotation, AssignmentSettings, Consensus, Topic
 from annotations.quality.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
 from annotations.quality.flow import FlowSummary, summarise, takes_both_sides
 from debate.db import stream_rows
@@ -53,9 +54,11 @@ def agreement(topic: Topic, *, article: Article | None = None, items: ItemSelect
     the labels come as three numbers through a binary cursor, and the items' groups and the annotators' names,
     far fewer, on their own.
     """
-    labels = _selected(Annotation.objects.filter(topic=topic).order_by(), items)
+    labels: QuerySet[Annotation] = _selected(Annotation.objects.filter(topic=topic).order_by(), items)
     if article is not None:
         labels = labels.filter(article=article)
+    # On the overlap sample when work is assigned, and never on check or qualification answers.
+    labels, _ = agreement_sample(labels, AssignmentSettings.current())
     rows = list(stream_rows(labels.annotate(item_key=ITEM_KEY).values_list("item_key", "annotator_id", "stance")))
     # Column by column: zip(*rows) would pass a million arguments, several times slower.
     keys, annotator_ids, stances = (list(map(itemgetter(column), rows)) for column in range(3))
