@@ -276,6 +276,9 @@ def _write_stance(
         raise PermissionDenied(CANNOT_ANNOTATE)
     _ensure_open(topic)
     values = clean_label(item=item, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence)
+    # Made under the topic's current guidelines; the same values saved again under newer guidelines than the
+    # label's confirm it under them (a change, which clears its flag for review).
+    values["guideline_version"] = topic.guideline_version
     _lock_item(item, topic)
     current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
     _check_precondition(if_match, current)

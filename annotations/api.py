@@ -23,6 +23,7 @@ from annotations.assignment import queries as assignment_queries
 from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
 from annotations.export.rows import annotation_export_rows, comment_export_records, export_filename
 from annotations.filters import AnnotationFilter, ArticleFilter, ChangeEventFilter, CommentFilter
+from annotations.guidelines import guideline_history, outdated, revise_guidelines
 from annotations.items import LabelItem
 from annotations.models import Annotation, AssignmentSettings, ChangeEvent, GoldLabel, Topic
 from annotations.permissions import (
@@ -574,3 +575,42 @@ class QualificationItemView(APIView):
         comment = comment_or_404(comment_id)
         assignment_actions.unmark_qualification_item(actor=authenticated_user(request), comment=comment)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- guideline versions ---------------------------------------------------------------------------------
+
+
+class TopicGuidelinesView(APIView):
+    """A topic's guideline versions, oldest first, with how many labels each was used for. An admin POSTs a
+    new statement and guidelines (and a note on what changed): that is a new version, and labels made under
+    older ones are flagged for review (`outdated` on /api/annotations/ and /api/comments/)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        topic = topic_or_404(slug)
+        return Response({"topic": topic.slug, "versions": guideline_history(Topic.objects.filter(pk=topic.pk))})
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, slug: str) -> Response:
+        if not has_role(request.user, Role.ADMIN):
+            raise PermissionDenied("only admins change guidelines")
+        topic = topic_or_404(slug)
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": ["send a JSON object with statement, guidelines and note"]})
+        unknown = sorted(set(request.data) - {"statement", "guidelines", "note"})
+        if unknown:
+            raise ValidationError({name: ["unknown field; known: statement, guidelines, note"] for name in unknown})
+        version = revise_guidelines(
+            actor=authenticated_user(request),
+            topic=topic,
+            statement=request.data.get("statement", topic.statement),
+            guidelines=request.data.get("guidelines", topic.guidelines),
+            note=request.data.get("note", ""),
+        )
+        body = {
+            "topic": topic.slug,
+            "version": topic.guideline_version,
+            "created": version is not None,
+            "outdated_labels": outdated(Annotation.objects.filter(topic=topic)).count(),
+        }
+        return Response(body, status=status.HTTP_201_CREATED if version else status.HTTP_200_OK)

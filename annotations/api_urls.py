@@ -41,6 +41,7 @@ urlpatterns = [
         api.QualificationItemView.as_view(),
         name="comment-qualification",
     ),
+    path("topics/<slug:slug>/guidelines/", api.TopicGuidelinesView.as_view(), name="topic-guidelines"),
     path("history/", api.ChangeEventList.as_view(), name="history"),
     path("export/annotations.jsonl", api.AnnotationExportJsonl.as_view(), name="export-annotations-jsonl"),
     path("export/annotations.csv", api.AnnotationExportCsv.as_view(), name="export-annotations-csv"),

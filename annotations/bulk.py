@@ -209,6 +209,7 @@ def _write(
             note=row.note,
             evidence=evidence,
             version=version,
+            guideline_version=topic.guideline_version,
         )
         annotations.append(annotation)
         who = actor or annotator

@@ -182,6 +182,9 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
     )
     thread_mix = filters.ChoiceFilter(choices=THREAD_MIX_CHOICES, method="filter_thread_mix", label="Thread's stances")
     both_sides = StrictBooleanFilter(method="filter_both_sides", label="Author takes both sides in the article")
+    outdated = StrictBooleanFilter(
+        method="filter_outdated", label="Has labels made under older guidelines (mine, for annotators)"
+    )
 
     class Meta(CorpusCommentFilter.Meta):
         fields = [
@@ -195,6 +198,7 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
             "relation_to_article",
             "thread_mix",
             "both_sides",
+            "outdated",
         ]
         form = CommentFilterForm
 
@@ -247,6 +251,19 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
         )
         both = Exists(by_author.filter(stance="favor")) & Exists(by_author.filter(stance="against"))
         return queryset.filter(both if value else ~both)
+
+    def filter_outdated(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        """Comments with a label made under an older version of its topic's guidelines: the caller's own
+        labels for annotators (blind annotation), anyone's for those who see every label; on `topic` if given."""
+        if value is None:
+            return queryset
+        labels = Annotation.objects.filter(
+            comment=OuterRef("pk"), guideline_version__lt=F("topic__guideline_version")
+        ).visible_to(_user_of(self.request))
+        topic = self.form.cleaned_data.get("topic")
+        if topic is not None:
+            labels = labels.filter(topic=topic)
+        return queryset.filter(Exists(labels) if value else ~Exists(labels))
 
 
 def _related_by(queryset: QuerySet[Any], other: str, value: str) -> QuerySet[Any]:
@@ -311,13 +328,20 @@ class AnnotationFilter(filters.FilterSet):
     stance = StanceFilter()
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    outdated = StrictBooleanFilter(method="filter_outdated", label="Made under older guidelines (to review)")
 
     class Meta:
         model = Annotation
-        fields = ["article", "comment", "item_type", "topic", "stance", "annotator", "updated_since"]
+        fields = ["article", "comment", "item_type", "topic", "stance", "annotator", "updated_since", "outdated"]
 
     def filter_item_type(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(comment__isnull=value == "article")
+
+    def filter_outdated(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        if value is None:
+            return queryset
+        older = Q(guideline_version__lt=F("topic__guideline_version"))
+        return queryset.filter(older) if value else queryset.exclude(older)
 
     def filter_annotator(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         user = _user_of(self.request)

@@ -54,6 +54,9 @@ class Topic(models.Model):
     guidelines = models.TextField(blank=True, help_text="Markdown.")
     ordering = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    guideline_version = models.PositiveIntegerField(
+        default=1, help_text="The current version of the statement and guidelines; changes go through the admin."
+    )
 
     objects = TopicQuerySet.as_manager()
 
@@ -80,6 +83,9 @@ class Annotation(models.Model):
     note = models.TextField(blank=True)
     evidence = models.JSONField(default=list, blank=True, help_text="Spans of the body: {start, end, text}.")
     version = models.PositiveIntegerField(default=1)
+    guideline_version = models.PositiveIntegerField(
+        default=1, help_text="The version of the topic's guidelines the label was made (or last confirmed) under."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -376,3 +382,28 @@ class QualificationItem(models.Model):
 
     def __str__(self) -> str:
         return f"qualification item {self.comment_id}"
+
+
+class GuidelineVersion(models.Model):
+    """One version of a topic's statement and guidelines. Version 1 is the text the topic started with; an
+    admin's change makes the next one, and labels made under older ones are flagged for review."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="guideline_versions")
+    number = models.PositiveIntegerField()
+    statement = models.TextField()
+    guidelines = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="What changed, in the admin's words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["topic_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "number"], name="one_guideline_version_number_per_topic"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="guideline_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} v{self.number}"

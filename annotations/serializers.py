@@ -16,7 +16,7 @@ from debate.serializers import ArticleDetailSerializer, ArticleSerializer, Comme
 class TopicSerializer(serializers.ModelSerializer[Topic]):
     class Meta:
         model = Topic
-        fields = ["slug", "name", "statement", "guidelines", "is_active"]
+        fields = ["slug", "name", "statement", "guidelines", "is_active", "guideline_version"]
 
 
 class StrictSerializer(serializers.Serializer[Any]):
@@ -75,6 +75,9 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
     item_type = serializers.SerializerMethodField(help_text="`comment`, or `article` for the article's own label")
     topic = serializers.CharField(source="topic.slug", read_only=True)
     annotator = serializers.CharField(source="annotator.username", read_only=True)
+    outdated = serializers.SerializerMethodField(
+        help_text="Made under an older version of the topic's guidelines than the current one: to review."
+    )
 
     class Meta:
         model = Annotation
@@ -91,6 +94,8 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
             "note",
             "evidence",
             "version",
+            "guideline_version",
+            "outdated",
             "created_at",
             "updated_at",
             "item_type",
@@ -98,6 +103,9 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
 
     def get_item_type(self, annotation: Annotation) -> str:
         return "article" if annotation.comment_id is None else "comment"
+
+    def get_outdated(self, annotation: Annotation) -> bool:
+        return annotation.guideline_version < annotation.topic.guideline_version
 
 
 def my_labels_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:

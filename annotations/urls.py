@@ -12,6 +12,7 @@ urlpatterns = [
     path("articles/<int:article_id>/", views.thread, name="thread"),
     path("annotate/", views.queue, name="queue"),
     path("browse/", views.browse, name="browse"),
+    path("guidelines/seen/", views.guidelines_seen, name="guidelines-seen"),
     path("articles/<int:article_id>/comments/", views.thread_chunk, name="thread-chunk"),
     path("comments/<int:comment_id>/labels/", views.label_write, name="label-write"),
     path("articles/<int:article_id>/labels/", views.label_write, name="article-label-write"),

@@ -41,6 +41,7 @@ from annotations.filters import (
     CommentFilter,
     unfinished_by,
 )
+from annotations.guidelines import acknowledge_guidelines, changes_for, outdated_counts
 from annotations.items import LabelItem
 from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
 from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
@@ -116,6 +117,7 @@ def panel_rows(
                 "label": label,
                 "buttons": buttons[(topic.pk, pressed)],
                 "consensus": consensus.get(topic.pk),
+                "outdated": label is not None and label.guideline_version < topic.guideline_version,
                 "error": (error or {}).get(topic.slug),
             }
         )
@@ -575,6 +577,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "queue_state": queue_state,
             "queue_message": queue_message,
             "feedback": qualification_feedback(user, after_comment) if after_comment is not None else None,
+            "guideline_changes": changes_for(user, context["topics"]),
         },
     )
 
@@ -606,6 +609,14 @@ def _next_item(
     if first_comment is not None and (first_article is None or first_comment[0] < first_article):
         return (first_comment[0], first_comment[2])
     return None if first_article is None else (first_article, None)
+
+
+@login_required
+@require_POST
+def guidelines_seen(request: HttpRequest) -> HttpResponse:
+    """The annotator has read what changed in the guidelines of the active topics."""
+    acknowledge_guidelines(annotator=authenticated_user(request), topics=list(Topic.objects.active()))
+    return HttpResponseRedirect(reverse("workspace:queue"))
 
 
 # --- browse --------------------------------------------------------------------------------------------
@@ -837,6 +848,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     topics: list[Topic] = context["topics"]
     reports = [(topic, queries.agreement(topic)) for topic in topics]
     assignment_settings = ensure_plan()
+    to_review = outdated_counts()
     distribution = queries.stance_distribution().get("all", {})
     by_article = queries.stance_distribution(by_article=True)
     articles = {article.pk: article for article in Article.objects.only("id", "title").order_by("source")}
@@ -856,6 +868,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "reports": reports,
             "agreement_sample": agreement_sample(Annotation.objects.none(), assignment_settings)[1],
             "summary": assignment_summary(assignment_settings),
+            "outdated": [(topic, to_review.get(topic.slug, 0)) for topic in topics],
             "alpha_chart": charts.interval_chart(
                 [
                     (f"{topic.name}{suffix}", summary.alpha, summary.interval)

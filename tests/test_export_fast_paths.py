@@ -54,6 +54,7 @@ def reference_rows() -> list[dict[str, object]]:
                 "gold": gold.stance if gold else None,
                 "item_type": "comment" if comment else "article",
                 "label_role": "ordinary",
+                "guideline_version": annotation.guideline_version,
             }
         )
     return rows

@@ -43,6 +43,7 @@ ANNOTATION_COLUMNS = (
     # "ordinary"; or "check" / "qualification" for an answer on a gold item given to test the annotator,
     # which is not annotation data (agreement leaves those out too).
     "label_role",
+    "guideline_version",  # the version of the topic's guidelines the label was made (or last confirmed) under
 )
 
 Record = Mapping[str, Any]

@@ -42,6 +42,7 @@ _ANNOTATION_PATHS = {
     "gold": "gold_stance",
     "item_type": "item_type",
     "label_role": "label_role",
+    "guideline_version": "guideline_version",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0003_change_event_append_only'),
+        ('annotations', '0004_article_items'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('debate', '0004_comment_root'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
