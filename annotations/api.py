@@ -12,7 +12,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,7 +53,7 @@ from annotations.serializers import (
 from debate.api import ArticleViewSet, CommentViewSet
 from debate.db import one_snapshot
 from debate.models import Article, Comment
-from debate.roles import authenticated_user
+from debate.roles import Role, authenticated_user, has_role
 
 
 def topic_or_404(slug: str) -> Topic:
