@@ -552,8 +552,11 @@ class AnnotatorStatusView(APIView):
             actor=authenticated_user(request), annotator=annotator, values=request.data
         )
         settings = assignment_actions.ensure_plan()
-        row = next(r for r in assignment_queries.assignment_summary(settings) if r["annotator"] == username)
-        return Response(row)
+        rows = [row for row in assignment_queries.assignment_summary(settings) if row["annotator"] == username]
+        if not rows:  # neither an annotator nor holding assignments: their standing alone
+            status_row = assignment_actions.status_of(annotator)
+            return Response({"annotator": username, "paused": status_row.paused, "flagged": status_row.flagged})
+        return Response(rows[0])
 
 
 class QualificationItemView(APIView):

@@ -133,6 +133,8 @@ def _diff(old: str, new: str) -> list[tuple[str, str]]:
 def changes_for(user: User, topics: list[Topic]) -> list[GuidelineChange]:
     """Topics whose guidelines changed since the annotator last acknowledged them (or, without that, since
     the oldest version any of their labels on the topic was made under)."""
+    if all(topic.guideline_version == 1 for topic in topics):
+        return []  # nothing ever changed: no query
     status = AnnotatorStatus.objects.filter(annotator=user).first()
     seen: dict[str, int] = dict(status.guidelines_seen) if status else {}
     oldest = dict(

@@ -110,6 +110,8 @@ class TestOverHttp:
             "evidence": labels.evidence,
             "gold": None,
             "item_type": "comment",
+            "label_role": "ordinary",
+            "guideline_version": 1,
         }
         assert (rows[2]["parent_id"], rows[2]["depth"]) == (labels.c[1].pk, 1)
         assert rows[3]["author"] is None
