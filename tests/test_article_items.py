@@ -93,6 +93,8 @@ def test_put_get_versions_etags_and_delete_follow_the_comment_rules(
         "note": "op-ed",
         "evidence": [],
         "version": 1,
+        "guideline_version": 1,
+        "outdated": False,
         "created_at": "",
         "updated_at": "",
         "item_type": "article",
@@ -274,7 +276,8 @@ def test_exports_carry_the_articles_labels_told_apart_by_item_type(
     rows = list(csv.DictReader(io.StringIO(researcher.get("/export/annotations.csv").text)))
     articles_only = researcher.get("/export/annotations.jsonl", item_type="article").text.splitlines()
 
-    assert list(rows[0])[-2:] == ["gold", "item_type"]  # the earlier columns as they were, the new one last
+    # The earlier columns as they were, the new ones last (issue 15 added label_role and guideline_version).
+    assert list(rows[0])[-4:] == ["gold", "item_type", "label_role", "guideline_version"]
     assert [(row["item_type"], row["comment_id"], row["article_id"], row["author"]) for row in rows] == [
         ("article", "", str(article.pk), "James Joyner"),
         ("comment", str(comment.pk), str(article.pk), comment.author.name if comment.author else ""),
