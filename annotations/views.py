@@ -537,7 +537,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     ancestors: list[Comment] = []
     # What the queue holds: every item, articles first (the default), or, for an annotator while work is
     # assigned, their assignments or their qualification items (`annotations.assignment.queries`).
-    if serves_everything(user):
+    everything, assignment_settings = serves_everything(user)
+    if everything:
         queue_state, queue_message = "all", ""
         pending_comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
         pending_articles = unfinished_by(Article.objects.all(), user).order_by("pk")
@@ -554,7 +555,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         total = Comment.objects.count() + Article.objects.count()
         remaining = pending_comments.count() + pending_articles.count()
     else:
-        state = queue_for(user, after=after_comment)
+        state = queue_for(user, after=after_comment, settings=assignment_settings)
         queue_state, queue_message = state.selection.state, state.selection.message
         if state.next_id is not None:
             comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(

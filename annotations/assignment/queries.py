@@ -54,14 +54,16 @@ def in_plan(user: Any) -> bool:
     return has_role(user, Role.ANNOTATOR) and not has_role(user, Role.CURATOR, Role.ADMIN)
 
 
-def serves_everything(user: Any) -> bool:
+def serves_everything(user: Any) -> tuple[bool, AssignmentSettings | None]:
     """Whether the user's queue is every item (articles and comments), as without assignment: true for
-    curators and admins, and for annotators while the default settings hold and nothing stops them."""
+    curators and admins, and for annotators while the default settings hold and nothing stops them. Also the
+    settings read on the way (None if none were), for `queue_for`."""
     if not in_plan(user):
-        return True
+        return True, None
     from annotations.assignment.actions import ensure_plan
 
-    return queue_selection(user, Comment.objects.none(), ensure_plan()).state == "all"
+    settings = ensure_plan()
+    return queue_selection(user, Comment.objects.none(), settings).state == "all", settings
 
 
 def queue_selection(user: Any, comments: QuerySet[Comment], settings: AssignmentSettings) -> QueueSelection:
@@ -273,12 +275,13 @@ class Queue:
     remaining: int  # of which not finished
 
 
-def queue_for(user: User, *, after: int | None = None) -> Queue:
-    """The user's queue: the next unfinished item (after `after`, wrapping around) and the counts."""
+def queue_for(user: User, *, after: int | None = None, settings: AssignmentSettings | None = None) -> Queue:
+    """The user's queue: the next unfinished item (after `after`, wrapping around) and the counts. `settings`:
+    as `ensure_plan` returned them earlier in the request, if it was called."""
     from annotations.assignment.actions import ensure_plan, start_qualification
     from annotations.filters import unfinished_by
 
-    settings = ensure_plan()
+    settings = settings or ensure_plan()
     selection = queue_selection(user, Comment.objects.all(), settings)
     if selection.state == "qualification":
         start_qualification(annotator=user, settings=settings)

@@ -133,7 +133,7 @@ def test_a_new_annotator_qualifies_seeing_each_gold_answer_then_reaches_the_queu
     # 5 of 6 answers right: passed, and the real queue opened right after the last gold answer.
     expect(page.locator("h1")).to_have_text("Your queue")
     expect(page.locator("[data-comment]")).to_have_count(1)
-    expect(page.locator(".progress-line")).to_contain_text("of 57 comments done")
+    expect(page.locator(".progress-line")).to_contain_text("of 62 items done")  # 57 comments and 5 articles
     screenshot(page, "qualification-passed-queue-1280")
 
     page_as_curator = open_as(curator)
