@@ -223,6 +223,7 @@ class _Passage:
 
     start: int
     attributed: bool  # put in a third party's mouth ("as Biden said, ..."): not the addressee's words
+    terms: frozenset[str]  # its telling words, to see whether it loosely quotes a remaining comment
 
 
 @dataclass(frozen=True)
@@ -671,7 +672,7 @@ def _marked_quote(body: _Body, start: int, end: int, index: _QuoteIndex, found: 
         sentence_start = max(body.text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
         lead = body.text[sentence_start:start]
         attributed = bool(_ATTRIBUTION.search(lead)) and not _YOU.search(lead)
-        found.unmatched.append(_Passage(start, attributed))
+        found.unmatched.append(_Passage(start, attributed, _terms(words, index.stems)))
         return None
     return _Quote(start, end, match[0], match[1], tuple(words))
 
@@ -850,7 +851,7 @@ class _Names:
 
 _TITLES_TEXT = "dr prof mr mrs ms mx sir dame col gen maj capt cpt lt sgt cpl rev fr"
 _TITLES = frozenset(_TITLES_TEXT.split())
-_TRAILING_DIGITS = re.compile(r"(?P<letters>[^\W\d_]{2,})[0-9]{2,}")
+_TRAILING_DIGITS = re.compile(r"(?P<letters>[^\W\d_]{2,})[_-]?[0-9]{2,}")
 
 
 def _forms(bare: list[str]) -> list[list[str]]:
@@ -1036,12 +1037,23 @@ class _Combiner:
         )
 
     def _answers_deleted(self, number: int, mention: _Mention) -> bool:
-        """Whether the marker's reply quotes, in quotation marks, words no remaining text holds, while
-        comments are missing: it answers one of those, not the author's other comments."""
+        """Whether the marker's reply quotes, in quotation marks, words no remaining text holds, nor loosely
+        any remaining comment of the named author (most of its telling words), while comments are missing:
+        it answers one of those, not the author's other comments."""
         if not self.deleted_before:
             return False
         end = self._segment_end(number)
-        return any(mention.position <= passage.start < end and not passage.attributed for passage in self.unmatched)
+        passages = [
+            passage
+            for passage in self.unmatched
+            if mention.position <= passage.start < end and not passage.attributed and passage.terms
+        ]
+        if not passages:
+            return False
+        candidates = [self.index.terms[candidate] for candidate in self._candidates(mention, 1)]
+        return any(
+            all(len(passage.terms & terms) * 2 < len(passage.terms) for terms in candidates) for passage in passages
+        )
 
     def _candidates(self, mention: _Mention, wanted: int) -> list[int]:
         """The comments a marker may answer, earliest first: the named author's latest, or for a shortened

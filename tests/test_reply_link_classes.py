@@ -101,6 +101,8 @@ def test_the_exact_spelling_wins_over_an_undecorated_match() -> None:
         ("Ingrid Solberg", "@Dr. Solberg:"),
         ("Pete1975", "@Pete:"),
         ("Pete1975", "thanks @pete"),
+        ("hawkeye_77", "@hawkeye:"),
+        ("Pete", "@Pete1975:"),
         ("Tom K.", "@TomK:"),
         ("Red Fox", "@RedFox"),
     ],
@@ -269,6 +271,16 @@ def test_a_reply_to_a_deleted_comment_still_links_what_it_quotes_from_remaining_
         numbers=[1, 2, 4],
     )
     assert targets(results[2]) == {1}
+
+
+def test_a_loose_quotation_of_the_authors_remaining_comment_is_no_reply_to_a_deleted_one() -> None:
+    results = run(
+        ("Rene", "Iranian drones, North Korean shells. The only side with self-imposed limits is ours."),
+        ("Rene", "Morozovsk and Millerovo are the airfields that matter."),
+        ("Nina", "@Rene: “the only side with limits is ours” - and thank god for that."),
+        numbers=[1, 2, 4],
+    )
+    assert targets(results[2]) == {0}
 
 
 @pytest.mark.parametrize(
