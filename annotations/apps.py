@@ -5,3 +5,6 @@ class AnnotationsConfig(AppConfig):
     name = "annotations"
     verbose_name = "Annotations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from annotations import signals  # noqa: F401  # registers the receivers

@@ -365,3 +365,27 @@ def test_the_database_holds_one_label_per_annotator_and_the_comments_article(
             comment_id=None,
             item_type="article",
         )
+
+
+def test_a_reimport_may_not_change_the_text_of_a_labelled_article(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user: Callable[..., Any]
+) -> None:
+    from debate.actions import ImportRefused, import_document
+    from tests.conftest import SEEDS
+
+    name = "003_fe0cb380292f74eb.txt"
+    article = seeds[name]
+    original = (SEEDS / name).read_bytes()
+    label(make_user("annotator"), article, topics[CM], "against")
+    changed_title = original.replace(b"When Good Intentions Kill", b"When Good Intentions Fail", 1)
+    changed_text = original.replace(b"noble intentions", b"the noblest intentions", 1)
+
+    assert import_document(source=name, data=changed_title).status == "updated"  # the text is the same
+    with pytest.raises(ImportRefused, match=f"change the text of article {article.pk}, which has 1 label"):
+        import_document(source=name, data=changed_text)
+
+    article.refresh_from_db()
+    assert "noble intentions" in article.body
+    assert article.title.startswith("When Good Intentions Fail")
+    Annotation.objects.all().delete()
+    assert import_document(source=name, data=changed_text).status == "updated"  # unlabelled: free to change
