@@ -837,7 +837,8 @@ def gold_write(
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Agreement, stance distributions, progress and a confusion matrix; an annotator sees their progress."""
+    """Agreement, stance distributions, progress and a confusion matrix, over every item or (`items=comments`,
+    `items=articles`) one kind; an annotator sees their progress."""
     user = authenticated_user(request)
     context = workspace_context(request)
     if not context["sees_all"]:
@@ -846,12 +847,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "annotations/dashboard.html",
             {**context, "progress": queries.progress(User.objects.filter(pk=user.pk))},
         )
+    items = next((kind for kind in queries.ITEM_SELECTIONS if kind == request.GET.get("items", "all")), None)
+    if items is None:
+        choices = ", ".join(queries.ITEM_SELECTIONS)
+        return HttpResponse(f"items must be one of {choices}", status=400, content_type="text/plain; charset=utf-8")
     topics: list[Topic] = context["topics"]
-    reports = [(topic, queries.agreement(topic)) for topic in topics]
+    reports = [(topic, queries.agreement(topic, items=items)) for topic in topics]
     assignment_settings = ensure_plan()
     to_review = outdated_counts()
-    distribution = queries.stance_distribution().get("all", {})
-    by_article = queries.stance_distribution(by_article=True)
+    distribution = queries.stance_distribution(items=items).get("all", {})
+    by_article = queries.stance_distribution(by_article=True, items=items)
     articles = {article.pk: article for article in Article.objects.only("id", "title").order_by("source")}
     progress_rows = queries.progress()
 
@@ -859,7 +864,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     pair_topic = next((t for t in topics if t.slug == request.GET.get("topic")), topics[0] if topics else None)
     first = request.GET.get("a") or (annotators[0] if annotators else "")
     second = request.GET.get("b") or (annotators[1] if len(annotators) > 1 else "")
-    confusion = queries.pair_confusion(pair_topic, first, second) if pair_topic and first and second else None
+    confusion = (
+        queries.pair_confusion(pair_topic, first, second, items=items) if pair_topic and first and second else None
+    )
 
     return render(
         request,
@@ -870,6 +877,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "agreement_sample": agreement_sample(Annotation.objects.none(), assignment_settings)[1],
             "summary": assignment_summary(assignment_settings),
             "outdated": [(topic, to_review.get(topic.slug, 0)) for topic in topics],
+            "items": items,
+            "item_selections": [
+                ("all", "every item"),
+                ("comments", "comments only"),
+                ("articles", "the articles themselves only"),
+            ],
             "alpha_chart": charts.interval_chart(
                 [
                     (f"{topic.name}{suffix}", summary.alpha, summary.interval)

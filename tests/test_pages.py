@@ -396,3 +396,28 @@ def test_the_article_list_opens_every_article_for_labelling(
     assert html.count('class="topic-mix"') == 5
     assert '<span class="count">1/1</span>' in html  # the comment-less article: its own item, labelled
     assert '<span class="chip chip--against">against</span>' in html  # the annotator's own label, not a consensus
+
+
+def test_the_dashboard_reads_agreement_with_and_without_the_articles(
+    seeds: dict[str, Article], topics: dict[str, Topic], make_user
+) -> None:
+    first, second = make_user("annotator"), make_user("annotator")
+    article = seeds["003_fe0cb380292f74eb.txt"]
+    comment = Comment.objects.get(article=seeds[CLUSTER_MUNITIONS], number=1)
+    for user, stance in ((first, "against"), (second, "favor")):
+        set_stance(actor=user, article=article, topic=topics["cluster-munitions"], stance=stance)
+        set_stance(actor=user, comment=comment, topic=topics["cluster-munitions"], stance="neutral")
+    client = client_for(make_user("curator"))
+
+    def cluster_report(items: str):  # the agreement report the page shows for the topic
+        response = client.get("/dashboard/", {"items": items})
+        assert response.status_code == 200
+        assert f'<option value="{items}" selected>' in response.content.decode()
+        return response.context["reports"][0][1]
+
+    everything, articles, comments = cluster_report("all"), cluster_report("articles"), cluster_report("comments")
+
+    assert (everything.items, articles.items, comments.items) == (2, 1, 1)
+    assert (articles.percent_agreement, comments.percent_agreement) == (0.0, 1.0)
+    assert client.get("/dashboard/", {"items": "threads"}).status_code == 400
+    assert client.get("/dashboard/").context["items"] == "all"
