@@ -148,3 +148,25 @@ def test_screenshots_of_the_thread_page_with_the_article_panel(
     expect(page.locator(f"#a{article.pk} .stance-summary table")).to_contain_text("against")
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     screenshot(page, f"thread-article-summary-{width}x{height}")
+
+
+def test_every_article_is_labelled_in_the_browser_by_two_annotators(
+    open_as: Callable[..., Page], make_user, topics: dict[str, Topic], seeds: dict[str, Article]
+) -> None:
+    pages = {"ann-1": open_as(make_user("annotator", "ann-1")), "ann-2": open_as(make_user("annotator", "ann-2"))}
+
+    for article in seeds.values():
+        for key, page in zip(("2", "3"), pages.values(), strict=True):  # against, neutral
+            page.goto(f"/articles/{article.pk}/")
+            page.keyboard.press(key)
+            stance = {"2": "against", "3": "neutral"}[key]
+            expect(article_button(page, article, "cluster-munitions", stance)).to_have_attribute("aria-pressed", "true")
+
+    for article in seeds.values():
+        labels = Annotation.objects.filter(article=article, comment=None, topic__slug="cluster-munitions")
+        assert sorted(labels.values_list("annotator__username", "stance")) == [
+            ("ann-1", "against"),
+            ("ann-2", "neutral"),
+        ]
+        consensus = Consensus.objects.get(article=article, comment=None, topic__slug="cluster-munitions")
+        assert (consensus.status, consensus.n) == ("unresolved", 2)
