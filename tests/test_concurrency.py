@@ -246,3 +246,30 @@ def test_threads_read_while_curators_move_comments_are_always_the_requested_cons
             thread.join(timeout=60)
 
     assert wrong == []
+
+
+def test_concurrent_writes_on_the_articles_own_items_serialise_like_a_comments(
+    seeds: dict[str, Article], topics: dict[str, Topic], api_as: Callable[..., Api], make_user: Callable[..., User]
+) -> None:
+    ann = make_user("annotator", "ann")
+    tabs = clients(api_as, ann, 6)
+    others = [api_as(make_user("annotator")) for _ in range(6)]
+    stances = ["favor", "against", "neutral", "not_about", "favor", "against"]
+
+    for article in seeds.values():
+        path = f"/articles/{article.pk}/annotations/{CM}/"
+        first_puts = race(
+            [partial(api.put, path, {"stance": "favor", "note": f"tab {i}"}) for i, api in enumerate(tabs)]
+        )
+        many = race([partial(api.put, path, {"stance": stances[i]}) for i, api in enumerate(others)])
+
+        assert sorted(r.status_code for r in first_puts) == [200] * 5 + [201], [r.text for r in first_puts]
+        assert [r.status_code for r in many] == [201] * 6
+        assert Annotation.objects.filter(article=article, comment=None, annotator=ann).count() == 1
+        assert sorted(r.json()["version"] for r in first_puts) == [1, 2, 3, 4, 5, 6]
+        stored = list(
+            Annotation.objects.filter(article=article, comment=None, topic__slug=CM).values_list("stance", flat=True)
+        )
+        expected = compute_consensus(stored)
+        consensus = Consensus.objects.get(article=article, comment=None, topic__slug=CM)
+        assert (consensus.stance, consensus.status, consensus.n) == (expected.stance, expected.status, 7)
