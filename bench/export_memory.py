@@ -66,7 +66,7 @@ def create_database() -> None:
 FILL = """
 import sys
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from debate.actions import issue_api_token
 from annotations.models import Annotation, Topic
 from annotations.topics import DEFAULT_TOPICS
 from debate.models import Comment
@@ -110,7 +110,7 @@ for n in range(rows):
 Annotation.objects.bulk_create(batch)
 researcher, _ = User.objects.get_or_create(username="bench-researcher")
 researcher.groups.add(Group.objects.get_or_create(name="researcher")[0])
-print(Token.objects.get_or_create(user=researcher)[0].key, Annotation.objects.count())
+print(issue_api_token(user=researcher).token, Annotation.objects.count())
 """
 
 

@@ -324,13 +324,12 @@ class Bench:
             self.server = ServerProcess(self.database_url, self.sizes.workers, self.workdir)
 
     def token(self, username: str, role: str) -> str:
-        from rest_framework.authtoken.models import Token
-
         from annotations.management.commands.generate_corpus import ensure_user
+        from debate.actions import issue_api_token
         from debate.roles import Role
 
         user = ensure_user(username, Role(role))
-        return Token.objects.get_or_create(user=user)[0].key
+        return issue_api_token(user=user).token
 
     def big_document(self) -> Path:
         from debate.synthetic import generate_document

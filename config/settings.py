@@ -7,10 +7,12 @@ real secret key or no start at all, persistent connections, collected and finger
 HTTPS-only cookies and redirects behind a TLS proxy, and a cache shared by every server process.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets classes such as ModelAdmin[Article] be written at runtime, as the type stubs describe them.
@@ -49,7 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -69,6 +73,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a login refused for too many failures into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,6 +140,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login limits (django-axes, its attempts in the shared database so that every app server sees them). A
+# client is locked out of an account after LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT wrong passwords, out of
+# every account after LOGIN_FAILURES_PER_CLIENT, and an account is closed to every client after
+# LOGIN_FAILURES_PER_ACCOUNT (a guess spread over many addresses), each until LOGIN_LOCKOUT_MINUTES have passed
+# since the last counted failure. A locked-out attempt is refused before any password is hashed and writes
+# nothing. `manage.py axes_reset_username NAME` (or `axes_reset_ip ADDRESS`) lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMITS = {
+    ("username", "ip_address"): env.int("LOGIN_FAILURES_PER_ACCOUNT_AND_CLIENT", default=5),
+    ("ip_address",): env.int("LOGIN_FAILURES_PER_CLIENT", default=20),
+    ("username",): env.int("LOGIN_FAILURES_PER_ACCOUNT", default=50),
+}
+AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
+AXES_HANDLER = "config.login_limits.LoginLimitsHandler"
+AXES_FAILURE_LIMIT = min(LOGIN_FAILURE_LIMITS.values())  # the handler scales each count to this one limit
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt writes nothing: cheap to refuse
+AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_limits.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of the app servers that append the client's address to X-Forwarded-For; the client is the
+# address the last of them saw. `make serve` expects one TLS proxy on the same host.
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=1 if PRODUCTION else 0)
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each expires; POST /api/auth/logout/ revokes
+# the token it is sent with, /api/auth/logout-all/ (or `manage.py revoke_tokens NAME`) all of a user's, and
+# a password change revokes them all too.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Password reset mails a link, so it is served only when mail is set up (EMAIL_URL, e.g.
+# smtp+tls://USER:PASSWORD@HOST:587); without it /accounts/password_reset/ is not there (404).
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+    DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images and fonts from this site
+# only, no inline script and no eval (htmx runs with allowEval off), nothing may frame the pages. Style
+# *attributes* stay allowed: the templates set a few CSS variables in them (`style="--depth: 3"`), numbers
+# they compute, never text a user wrote; <style> elements and stylesheets from elsewhere are refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -180,11 +250,36 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # A documented switch turned off silences exactly the deployment check that warns about it, and `make
+    # serve` says at start-up what is off (SWITCHED_OFF: check id -> what that means).
+    SWITCHED_OFF = {
+        check: meaning
+        for check, is_off, meaning in [
+            (
+                "security.W008",
+                not SECURE_SSL_REDIRECT,
+                "DJANGO_SECURE_SSL_REDIRECT=false: plain HTTP is not redirected to HTTPS",
+            ),
+            ("security.W004", not SECURE_HSTS_SECONDS, "DJANGO_HSTS_SECONDS=0: no Strict-Transport-Security header"),
+            (
+                "security.W005",
+                bool(SECURE_HSTS_SECONDS) and not SECURE_HSTS_INCLUDE_SUBDOMAINS,
+                "DJANGO_HSTS_INCLUDE_SUBDOMAINS=false: HSTS leaves subdomains out",
+            ),
+            (
+                "security.W021",
+                bool(SECURE_HSTS_SECONDS) and not SECURE_HSTS_PRELOAD,
+                "DJANGO_HSTS_PRELOAD=false: HSTS without preload",
+            ),
+        ]
+        if is_off
+    }
+    SILENCED_SYSTEM_CHECKS = list(SWITCHED_OFF)
 
 REST_FRAMEWORK = {
     # Token first, so that an anonymous API request is answered 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -200,6 +295,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {

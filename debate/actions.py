@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
+from knox.models import AuthToken
 
 from debate.db import insert_rows, one_snapshot, reserve_ids, update_rows
 from debate.errors import Conflict
@@ -301,3 +305,25 @@ def article_thread_report(*, article_id: int, reference: dict[int, tuple[int, ..
         primary=dict(comments),
     )
     return build_report([document], None if reference is None else {article.source: reference})
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once: only its digest is stored
+    expiry: datetime | None
+
+
+@transaction.atomic
+def issue_api_token(*, user: AbstractBaseUser) -> IssuedToken:
+    """A new API token for `user`, valid for REST_KNOX["TOKEN_TTL"]; expired tokens of the user go."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    instance, token = AuthToken.objects.create(user=user)
+    return IssuedToken(token=token, expiry=instance.expiry)
+
+
+@transaction.atomic
+def revoke_api_tokens(*, user: AbstractBaseUser, token: AuthToken | None = None) -> int:
+    """Revoke one token of `user`, or all of them; the number revoked."""
+    tokens = AuthToken.objects.filter(user=user)
+    if token is not None:
+        tokens = tokens.filter(pk=token.pk)
+    revoked, _ = tokens.delete()
+    return revoked

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any
 
+from django.contrib.auth import authenticate, user_logged_in
 from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
+from knox.models import AuthToken
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from debate.actions import article_thread_report
+from config.login_limits import lockout_response
+from debate.actions import article_thread_report, issue_api_token, revoke_api_tokens
 from debate.filters import CommentFilter
 from debate.models import Article, Comment
 from debate.serializers import ArticleDetailSerializer, ArticleSerializer, CommentSerializer
@@ -68,12 +69,67 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": database})
 
 
-class TokenView(ObtainAuthToken):
-    """POST username and password, get the token for `Authorization: Token <token>`.
+class CredentialsSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
-    DRF's view pins its own parsers; these are the project's, which answer malformed JSON with a 400."""
 
-    parser_classes = cast(list[type[BaseParser]], api_settings.DEFAULT_PARSER_CLASSES)  # classes once loaded
+class IssuedTokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only this once.")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="After this the token no longer works.")
+
+
+class TokenView(APIView):
+    """POST username and password, get a new token for `Authorization: Token <token>`.
+
+    Only the token's digest is stored; it expires (`expiry`), `logout/` revokes it and `logout-all/` every
+    token of the user, as does a password change. Too many wrong passwords answer 429 with Retry-After
+    (see config/login_limits.py) without checking the password at all."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={200: IssuedTokenSerializer},
+        summary="Log in: a new API token",
+    )
+    def post(self, request: Request) -> Response | HttpResponse:
+        credentials = CredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        # Django's own request, so that django-axes can flag a lockout where its middleware looks.
+        http_request = request._request
+        user = authenticate(http_request, **credentials.validated_data)
+        if user is None:
+            if getattr(http_request, "axes_locked_out", False):
+                return lockout_response(http_request, None, {"username": credentials.validated_data["username"]})
+            raise ValidationError("Unable to log in with provided credentials.")
+        user_logged_in.send(sender=type(user), request=http_request, user=user)
+        issued = issue_api_token(user=user)
+        return Response(IssuedTokenSerializer(issued).data)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request is authenticated with."""
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke this API token")
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise ValidationError("this request carries no API token to revoke (it is authenticated by a session)")
+        revoke_api_tokens(user=request.user, token=request.auth)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Revoke every API token of the requesting user (with a token or a browser session)."""
+
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("Revoked", {"revoked": serializers.IntegerField()})},
+        summary="Revoke all my API tokens",
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"revoked": revoke_api_tokens(user=request.user)})  # type: ignore[arg-type]
 
 
 _SCORES = inline_serializer(

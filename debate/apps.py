@@ -7,3 +7,13 @@ class CorpusConfig(AppConfig):
     name = "debate"
     verbose_name = "Corpus"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_save
+
+        from debate.signals import revoke_tokens_on_password_change
+
+        pre_save.connect(
+            revoke_tokens_on_password_change, sender=get_user_model(), dispatch_uid="revoke_tokens_on_password_change"
+        )

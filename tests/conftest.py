@@ -10,12 +10,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
 
 from annotations.actions import set_stance
 from annotations.models import Annotation, Topic
 from annotations.topics import DEFAULT_TOPICS
-from debate.actions import import_document
+from debate.actions import import_document, issue_api_token
 from debate.models import Article, Comment
 from debate.roles import Role
 
@@ -131,8 +130,7 @@ def api_as(live_server: Any, make_user: Callable[..., User]) -> Iterator[Callabl
 
     def client(who: Role | str | User, username: str | None = None) -> Api:
         user = who if isinstance(who, User) else make_user(who, username)
-        token, _ = Token.objects.get_or_create(user=user)
-        api = Api(live_server.url, token.key)
+        api = Api(live_server.url, issue_api_token(user=user).token)
         clients.append(api)
         return api
 

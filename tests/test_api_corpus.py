@@ -30,7 +30,8 @@ def test_token_endpoint_exchanges_credentials_for_a_token(anonymous_api: Api, ma
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert re.fullmatch(r"[0-9a-f]{40}", token)
+    assert re.fullmatch(r"[0-9a-f]{64}", token)
+    assert set(response.json()) == {"token", "expiry"}
     assert wrong.status_code == 400
     assert wrong.json()["detail"] == "Unable to log in with provided credentials."
     authenticated = httpx.get(anonymous_api.url("/articles/"), headers={"Authorization": f"Token {token}"}, timeout=30)

@@ -128,3 +128,50 @@ def test_make_serve_refuses_clearly(env: dict[str, str], message: str) -> None:
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+CHECK_AND_SAY = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(sorted(settings.SWITCHED_OFF.values())); from django.core.management import call_command; "
+    "call_command('check', deploy=True, fail_level='WARNING')"
+)
+
+
+@pytest.mark.parametrize(
+    ("switches", "said"),
+    [
+        (
+            {"DJANGO_SECURE_SSL_REDIRECT": "false"},
+            ["DJANGO_SECURE_SSL_REDIRECT=false: plain HTTP is not redirected to HTTPS"],
+        ),
+        ({"DJANGO_HSTS_SECONDS": "0"}, ["DJANGO_HSTS_SECONDS=0: no Strict-Transport-Security header"]),
+        (
+            {"DJANGO_HSTS_INCLUDE_SUBDOMAINS": "false", "DJANGO_HSTS_PRELOAD": "false"},
+            [
+                "DJANGO_HSTS_INCLUDE_SUBDOMAINS=false: HSTS leaves subdomains out",
+                "DJANGO_HSTS_PRELOAD=false: HSTS without preload",
+            ],
+        ),
+    ],
+    ids=["no-ssl-redirect", "no-hsts", "hsts-narrowed"],
+)
+def test_a_documented_switch_passes_the_deployment_checks_and_says_what_it_turns_off(
+    switches: dict[str, str], said: list[str]
+) -> None:
+    result = run(
+        CHECK_AND_SAY,
+        DJANGO_PRODUCTION="true",
+        DATABASE_URL=POSTGRES,
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        **switches,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == repr(said)
+    assert f"({len(said)} silenced)" in result.stdout
+
+
+def test_prepare_serve_says_what_the_switches_turn_off_before_checking() -> None:
+    script = (ROOT / "scripts" / "prepare_serve.py").read_text()
+    assert script.index("Turned off by its switch") < script.index('call_command("check"')

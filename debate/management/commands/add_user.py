@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -30,6 +31,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, username: str, role: str, email: str, exists_ok: bool, **options: Any) -> None:
         User = get_user_model()
+        # The checks Django's own user creation makes (createsuperuser, the admin): letters, digits and
+        # @/./+/-/_ only, at most 150 characters; and a valid address if one is given.
+        for field, value, what in [(User.USERNAME_FIELD, username, "user name"), ("email", email, "email address")]:
+            if not value:
+                continue
+            try:
+                User._meta.get_field(field).clean(value, None)  # type: ignore[union-attr]
+            except ValidationError as error:
+                raise CommandError(f"{value!r} is not a valid {what}: {' '.join(error.messages)}") from None
         if User.objects.filter(username=username).exists():
             if exists_ok:
                 self.stdout.write(f"User {username} already exists; left unchanged.")
