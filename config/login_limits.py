@@ -68,6 +68,16 @@ class LoginLimitsHandler(AxesDatabaseHandler):
         )
 
 
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        """A successful login forgives this client's failures on this account, and nothing else: axes would
+        clear every set the request matches, so the owner logging in would lift an attacker's lockout on
+        the account (and the failures of everyone behind the owner's address)."""
+        username = get_client_username(request, credentials)
+        address = request.axes_ip_address  # type: ignore[attr-defined]
+        deleted, _ = AccessAttempt.objects.filter(username=username, ip_address=address).delete()
+        return int(deleted)
+
+
 def retry_after(request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
     """Seconds until the lockout that holds this request ends: the cool-off counted from the latest failure
     that counts against it (refused attempts are not recorded, so they do not prolong it)."""

@@ -7,10 +7,9 @@ from typing import Any
 from django.contrib.auth import authenticate, user_logged_in
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -91,7 +90,16 @@ class TokenView(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: IssuedTokenSerializer},
+        responses={
+            200: IssuedTokenSerializer,
+            400: OpenApiResponse(description="wrong username or password, or a malformed body"),
+            429: OpenApiResponse(
+                response=inline_serializer(
+                    "LockedOut", {"detail": serializers.CharField(), "retry_after": serializers.IntegerField()}
+                ),
+                description="too many failed logins from this client or for this account; see Retry-After",
+            ),
+        },
         summary="Log in: a new API token",
     )
     def post(self, request: Request) -> Response | HttpResponse:

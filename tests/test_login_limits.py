@@ -62,6 +62,9 @@ def test_thirty_wrong_passwords_get_429_with_retry_after_and_the_owner_still_log
     mine = token_request(anonymous_api, "victim", PASSWORD, OTHER_CLIENT)
     assert mine.status_code == 200, mine.text
     assert bystander.get("/articles/").status_code == 200
+    # The owner's login forgives the owner's client only: the attacker stays locked out.
+    assert token_request(anonymous_api, "victim", "guess-31", ATTACKER).status_code == 429
+    assert CountingHasher.calls == 6
 
 
 def test_a_client_guessing_across_accounts_is_locked_out_of_every_account(
