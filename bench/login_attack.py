@@ -8,7 +8,9 @@ dropped and created afresh) and measures one researcher's `GET /api/articles/`, 
 2. attack: ATTACKERS clients (8 by default), each with an address of its own in X-Forwarded-For as the TLS
    proxy would set it, POST wrong passwords for one account to /api/auth/token/ as fast as the server
    answers, never waiting for Retry-After; meanwhile the account's owner logs in from another address;
-3. (with --unlimited) the same attack against a server whose login limits are set out of reach: the server
+3. flood: for comparison, the same number of clients asking for `/api/health/` (no database work beyond
+   `SELECT 1`) as fast as the server answers: what any request flood costs the others on these workers;
+4. (with --unlimited) the same attack against a server whose login limits are set out of reach: the server
    as it was before the limits, for comparison.
 
 Prints p50/p95 of the researcher's requests in each phase, and what the attackers and the owner were answered.
@@ -90,7 +92,13 @@ def measure(reader: Server, seconds: float, phase: Phase) -> None:
 
 
 def run_phase(
-    server: ServerProcess, name: str, attackers: int, seconds: float, reader_address: str, warmup: float = 0
+    server: ServerProcess,
+    name: str,
+    attackers: int,
+    seconds: float,
+    reader_address: str,
+    warmup: float = 0,
+    flood: bool = False,
 ) -> dict[str, Any]:
     phase = Phase(name)
     reader = Server(server.port, log_in(server.url, READER, PASSWORD, reader_address))
@@ -102,8 +110,11 @@ def run_phase(
         guess = 0
         while not stop.is_set():
             guess += 1
-            body = {"username": VICTIM, "password": f"guess-{guess}"}
-            status = client.request("POST", "/api/auth/token/", body=body, timeout=300).status
+            if flood:
+                status = client.request("GET", "/api/health/", timeout=300).status
+            else:
+                body = {"username": VICTIM, "password": f"guess-{guess}"}
+                status = client.request("POST", "/api/auth/token/", body=body, timeout=300).status
             with lock:
                 phase.attack_answers[status] += 1
 
@@ -111,7 +122,7 @@ def run_phase(
     for thread in threads:
         thread.start()
     try:
-        if attackers:
+        if attackers and not flood:
             # Until every attacker has been locked out (or `warmup` seconds): the first few guesses of each
             # are real password checks, PBKDF2 in production, and cost what they cost with or without limits.
             deadline = time.monotonic() + warmup
@@ -177,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if label == "limited":
                     results.append(run_phase(server, "quiet", 0, arguments.seconds, "198.51.100.1"))
+                    flood = run_phase(
+                        server,
+                        "flood (health checks)",
+                        arguments.attackers,
+                        arguments.seconds,
+                        "198.51.100.3",
+                        flood=True,
+                    )
+                    results.append(flood)
                 name = f"attack ({label})"
                 results.append(
                     run_phase(server, name, arguments.attackers, arguments.seconds, "198.51.100.2", arguments.warmup)

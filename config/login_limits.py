@@ -67,7 +67,6 @@ class LoginLimitsHandler(AxesDatabaseHandler):
             default=0,
         )
 
-
     def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         """A successful login forgives this client's failures on this account, and nothing else: axes would
         clear every set the request matches, so the owner logging in would lift an attacker's lockout on

@@ -120,7 +120,11 @@ class TokenView(APIView):
 class LogoutView(APIView):
     """Revoke the token this request is authenticated with."""
 
-    @extend_schema(request=None, responses={204: None}, summary="Revoke this API token")
+    @extend_schema(
+        request=None,
+        responses={204: None, 400: OpenApiResponse(description="the request was not made with an API token")},
+        summary="Revoke this API token",
+    )
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, AuthToken):
             raise ValidationError("this request carries no API token to revoke (it is authenticated by a session)")
