@@ -53,19 +53,34 @@ class LoginLimitsHandler(AxesDatabaseHandler):
     """Axes' database handler with a limit of its own for each lockout parameter set.
 
     Axes compares one count with one limit (AXES_FAILURE_LIMIT); each set's failures are scaled so that
-    reaching its own limit reaches that one. All sets are counted in one query."""
+    reaching its own limit reaches that one. All sets are counted in one query, which also notes on the
+    request when the latest of them failed (for Retry-After); a refused login costs that query alone."""
 
     def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         limits = list(settings.LOGIN_FAILURE_LIMITS.values())
         filters = _filters(request, credentials)
+        any_set = Q()
+        for condition in filters:
+            any_set |= condition
         sums = _recent(request).aggregate(
-            **{f"set{index}": Sum("failures_since_start", filter=condition) for index, condition in enumerate(filters)}
+            latest=Max("attempt_time", filter=any_set),
+            **{f"set{index}": Sum("failures_since_start", filter=condition) for index, condition in enumerate(filters)},
         )
+        request.login_failures_latest = sums["latest"]  # type: ignore[attr-defined]
         scale = settings.AXES_FAILURE_LIMIT
         return max(
             ((sums[f"set{index}"] or 0) * scale // limit for index, limit in enumerate(limits)),
             default=0,
         )
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
+        """A login the lockout refused is not a failure to record (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT
+        is off), so skip axes' clean-up query too: the refusal stays one query."""
+        if request is not None and getattr(request, "axes_locked_out", False):
+            return
+        super().user_login_failed(sender, credentials, request, **kwargs)
 
     def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         """A successful login forgives this client's failures on this account, and nothing else: axes would
@@ -83,10 +98,7 @@ def retry_after(request: HttpRequest, credentials: dict[str, Any] | None = None)
     cool_off = get_cool_off(request)
     if cool_off is None:
         return 0
-    condition = Q()
-    for part in _filters(request, credentials):
-        condition |= part
-    latest = _recent(request).filter(condition).aggregate(latest=Max("attempt_time"))["latest"]
+    latest = getattr(request, "login_failures_latest", None)  # noted by the handler when it counted
     if latest is None:
         return 1
     return max(1, math.ceil((latest + cool_off - timezone.now()).total_seconds()))

@@ -156,3 +156,21 @@ def test_the_client_address_is_the_one_the_trusted_proxy_saw(settings: SettingsW
     assert client_ip(request) == "203.0.113.7"  # the client's own "6.6.6.6" proves nothing
     settings.TRUSTED_PROXIES = 3
     assert client_ip(request) == "127.0.0.1"  # fewer hops than proxies: not through them
+
+
+@pytest.mark.django_db
+def test_a_refused_login_costs_one_query_and_no_hash(
+    limits: SettingsWrapper, make_user: Callable[..., User], django_assert_num_queries: Any
+) -> None:
+    make_user("annotator", "ann")
+    client = Client()
+    for _ in range(5):
+        client.post("/api/auth/token/", {"username": "ann", "password": "wrong"}, REMOTE_ADDR=ATTACKER)
+    CountingHasher.calls = 0
+
+    with django_assert_num_queries(1):
+        refused = client.post("/api/auth/token/", {"username": "ann", "password": PASSWORD}, REMOTE_ADDR=ATTACKER)
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert CountingHasher.calls == 0
