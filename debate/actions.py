@@ -305,6 +305,8 @@ def article_thread_report(*, article_id: int, reference: dict[int, tuple[int, ..
         primary=dict(comments),
     )
     return build_report([document], None if reference is None else {article.source: reference})
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: str  # shown once: only its digest is stored

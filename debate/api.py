@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, user_logged_in
 from django.db import DatabaseError, connection
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
