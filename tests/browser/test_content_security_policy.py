@@ -77,7 +77,16 @@ def test_every_page_works_under_the_policy_without_a_violation(
     expect(button).to_have_attribute("aria-pressed", "true")
     assert violations(page) == []
 
-    pages = ["/queue/", "/browse/", "/adjudicate/", "/dashboard/", "/admin/", "/admin/auth/user/", "/api/docs/"]
+    pages = [
+        "/queue/",
+        "/browse/",
+        "/adjudicate/",
+        "/assignment/",
+        "/dashboard/",
+        "/admin/",
+        "/admin/auth/user/",
+        "/api/docs/",
+    ]
     for path in pages:
         page.goto(path)
         page.wait_for_load_state("networkidle")
