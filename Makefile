@@ -16,12 +16,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 
-.PHONY: help install install-dev run serve bench test lint typecheck check-postgres browser clean
+.PHONY: help install install-dev run serve worker bench test lint typecheck check-postgres browser clean
 
 help:
 	@echo "make run    install, migrate, import the seed documents, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, then lint, type-check and run the whole suite on PostgreSQL"
 	@echo "make serve  production server: gunicorn + whitenoise on PostgreSQL (needs DATABASE_URL, DJANGO_SECRET_KEY)"
+	@echo "make worker background job workers for make serve (JOB_WORKERS, default 2)"
 	@echo "make bench  the benchmark suite on PostgreSQL; writes bench/results/ and bench/RESULTS.md"
 
 $(UV):
@@ -40,7 +41,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_debate fixtures/seeds
 	$(PY) manage.py add_user admin --role admin --exists-ok
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/workers.py --workers 1 -- $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production: refuses to start without PostgreSQL and a real secret key, checks the deployment settings,
 # migrates, creates the cache table and collects static files, then hands the process over to gunicorn.
@@ -56,6 +57,15 @@ serve: install
 	@test -n "$${DJANGO_SECRET_KEY:-}" || { echo "make serve needs DJANGO_SECRET_KEY (e.g. $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 2; }
 	$(PY) scripts/prepare_serve.py
 	exec $(VENV)/bin/gunicorn config.wsgi:application --config python:config.gunicorn
+
+# Background job workers for `make serve` (same DATABASE_URL and DJANGO_SECRET_KEY), JOB_WORKERS of them
+# (default 2), restarted if one dies; run them on any machine that reaches the database.
+worker: export DJANGO_PRODUCTION := true
+worker: install
+	@case "$${DATABASE_URL:-}" in postgres://*|postgresql://*|pgsql://*) ;; \
+	  *) echo "make worker needs DATABASE_URL pointing at PostgreSQL, as make serve does" >&2; exit 2 ;; esac
+	@test -n "$${DJANGO_SECRET_KEY:-}" || { echo "make worker needs DJANGO_SECRET_KEY, as make serve does" >&2; exit 2; }
+	exec $(PY) scripts/workers.py --workers $${JOB_WORKERS:-2}
 
 # Benchmarks on a database of their own (BENCH_DATABASE_URL), against `make serve`; about ten minutes.
 bench: install-dev

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "debate",
     "annotations",
 ]
@@ -202,6 +204,24 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Background jobs: Django's tasks API (django-tasks backport), tasks stored in this database and run by
+# `manage.py worker` (`make worker`; `make run` starts one beside the development server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOB_POLL_SECONDS = env.float(
+    "JOB_POLL_SECONDS", default=1.0 if DATABASES["default"]["ENGINE"].endswith("postgresql") else 0.25
+)
+JOB_PROGRESS_SECONDS = env.float("JOB_PROGRESS_SECONDS", default=0.25)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
+JOB_HEARTBEAT_TIMEOUT = env.float("JOB_HEARTBEAT_TIMEOUT", default=30.0)
+IMPORT_JOB_ATTEMPTS = env.int("IMPORT_JOB_ATTEMPTS", default=3)
+IMPORT_MAX_FILES = env.int("IMPORT_MAX_FILES", default=100)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
+# Uploads stay in memory (never a temporary file) and go to the database; IMPORT_MAX_BYTES bounds them.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = IMPORT_MAX_FILES + 1  # the import API answers one more with its own 400
+# Dataset releases: immutable files under here, served by the app (FileResponse) to those allowed.
+RELEASES_ROOT = Path(env.str("RELEASES_ROOT", default=str(VAR_DIR / "releases")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import ProtectedError
@@ -16,10 +18,13 @@ from knox.models import AuthToken
 
 from debate.db import insert_rows, one_snapshot, reserve_ids, update_rows
 from debate.errors import Conflict
-from debate.models import Article, Author, Comment, ReplyLink
-from debate.reply_threads import CommentText, ThreadedComment, reconstruct_threads, tree_layout
-from debate.seed_parser import ParsedDocument, SeedFormatError, decode_document, parse_document
+from debate.models import Article, Author, Comment, ImportFile, Job, ReplyLink
+from debate.reply_threads import CommentText, Link, ThreadedComment, reconstruct_threads, tree_layout
+from debate.seed_parser import ParsedComment, ParsedDocument, SeedFormatError, decode_document, parse_document
+from debate.thread_data import format_of, parse_thread_data
 from debate.thread_report import DocumentLinks, ReportLink, ThreadReport, build_report
+
+logger = logging.getLogger(__name__)
 
 ImportStatus = Literal["created", "updated", "unchanged"]
 
@@ -41,41 +46,86 @@ class ImportResult:
     ignored_lines: int = 0
 
 
-def import_document(*, source: str, data: bytes, origin: str = "", replace: bool = False) -> ImportResult:
-    """Import one seed file's bytes under the name `source`, all or nothing.
+FileProgress = Callable[[str, float], None]
+"""(what is being done, share of the file done from 0 to 1): called often; the receiver throttles."""
 
-    The same bytes again write nothing. A changed file updates the article in place: comments whose
-    number, author and text are unchanged keep their identity (and what is attached to them), and a
-    curator's manual parent survives. Articles are keyed by file name; `origin` says where this file comes
-    from (the command passes its folder), and a changed file under a name first imported from another origin
-    is refused unless `replace`: a namesake from another folder must not silently overwrite an article.
+_PHASES = 3  # reading, linking replies, writing: each a third of a file's progress
+
+
+def _no_progress(message: str, share: float) -> None:
+    return None
+
+
+def _phase(progress: FileProgress, phase: int, label: str) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        progress(f"{label} {done:,} of {total:,}", (phase + (done / total if total else 0.0)) / _PHASES)
+
+    return report
+
+
+def import_document(
+    *,
+    source: str,
+    data: bytes,
+    origin: str = "",
+    replace: bool = False,
+    progress: FileProgress | None = None,
+    on_success: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
+    """Import one file's bytes under the name `source`, all or nothing.
+
+    The format follows the name: `.jsonl`/`.ndjson` and `.csv` are thread data whose parents are given
+    (`debate.thread_data`), anything else the seed text format. The same bytes again write nothing. A changed
+    file updates the article in place: comments whose number, author and text are unchanged keep their
+    identity (and what is attached to them), and a curator's manual parent survives. Articles are keyed by
+    file name; `origin` says where this file comes from (the command passes its folder), and a changed file
+    under a name first imported from another origin is refused unless `replace`: a namesake from another
+    folder must not silently overwrite an article.
     Raises SeedFormatError for a malformed file or a value too long to store, and ImportRefused when the
     new version would delete a comment that something (an annotation) still depends on, or comes from
-    another origin.
+    another origin. `progress` hears how far reading, reply reconstruction and writing have got;
+    `on_success(result)` runs inside the file's transaction (reading and reconstruction happen before it).
     """
+    report = progress or _no_progress
     digest = hashlib.sha256(data).hexdigest()
     existing = Article.objects.filter(source=source).first()
     if existing is not None and existing.content_sha256 == digest:
-        return ImportResult(
+        result = ImportResult(
             source=source,
             status="unchanged",
             article_id=existing.pk,
             comments=Comment.objects.filter(article=existing).count(),
             reply_links=ReplyLink.objects.filter(source__article=existing).count(),
         )
+        if on_success is not None:
+            with transaction.atomic():
+                on_success(result)
+        return result
     if existing is not None and existing.origin != origin and not replace:
         raise ImportRefused(
             f"an article named {source} was imported from {existing.origin or 'elsewhere'} with other content; "
             "replace it with this file explicitly (import_debate --replace) or rename the file"
         )
-    document = parse_document(decode_document(data))
+    report("reading", 0.0)
+    kind = format_of(source)
+    if kind == "seed":
+        document = parse_document(decode_document(data), progress=_phase(report, 0, "reading line"))
+    else:
+        document = parse_thread_data(data, kind, progress=_phase(report, 0, "reading line"))
     _check_lengths(source, document)
+    count = len(document.comments)
+    linking = _phase(report, 1, "linking replies: comment")
     threads = reconstruct_threads(
         document.body,
         [CommentText(c.author, c.body) for c in document.comments],
         article_author=document.author,
         numbers=[c.number for c in document.comments],
+        progress=lambda done: linking(done, count),
     )
+    if document.given_structure:
+        threads = [_given(comment, thread) for comment, thread in zip(document.comments, threads, strict=True)]
+    report("writing", 2 / _PHASES)
+    writing = _phase(report, 2, "writing rows")
     with transaction.atomic():
         authors = _authors_by_name([document.author, *(comment.author for comment in document.comments)])
         article, created = Article.objects.select_for_update().update_or_create(
@@ -92,16 +142,76 @@ def import_document(*, source: str, data: bytes, origin: str = "", replace: bool
                 "origin": origin,
             },
         )
-        comments = _save_comments(article, document, threads, authors)
+        comments = _save_comments(article, document, threads, authors, writing)
         links = _save_reply_links(comments, threads)
-    return ImportResult(
-        source=source,
-        status="created" if created else "updated",
-        article_id=article.pk,
-        comments=len(comments),
-        reply_links=links,
-        ignored_lines=len(document.ignored_lines),
+        result = ImportResult(
+            source=source,
+            status="created" if created else "updated",
+            article_id=article.pk,
+            comments=len(comments),
+            reply_links=links,
+            ignored_lines=len(document.ignored_lines),
+        )
+        if on_success is not None:
+            on_success(result)
+    report("written", 1.0)
+    return result
+
+
+def _given(comment: ParsedComment, thread: ThreadedComment) -> ThreadedComment:
+    """Thread data knows each comment's parent: that is its one link (method `given`) and its parent. What
+    the reconstruction found still tells which comments quote the article, and where quotes are."""
+    parent = comment.given_parent
+    links = () if parent is None else (Link(target=parent, method="given", score=1.0, evidence="", position=0),)
+    return ThreadedComment(
+        links=links, parent=parent, quotes_article=thread.quotes_article, quoted_spans=thread.quoted_spans
     )
+
+
+Outcome = Literal["created", "updated", "unchanged", "refused"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file, as the command prints it and the import API reports it."""
+
+    name: str
+    outcome: Outcome
+    reason: str = ""  # one line, for a refused file
+    result: ImportResult | None = None
+
+    def line(self) -> str:
+        if self.result is None:
+            return f"{self.name}: {self.reason}"
+        ignored = f", {self.result.ignored_lines} line(s) of page chrome ignored" if self.result.ignored_lines else ""
+        return f"{self.name}: {self.result.comments} comments, {self.result.reply_links} reply links{ignored}"
+
+
+def import_file(
+    *,
+    name: str,
+    data: bytes,
+    origin: str = "",
+    replace: bool = False,
+    progress: FileProgress | None = None,
+    on_success: Callable[[ImportResult], None] | None = None,
+) -> FileOutcome:
+    """Import one file, whatever happens: the one import function of `manage.py import_debate` and of the
+    import jobs behind `POST /api/imports/`. A file that cannot be imported is refused with a one-line
+    reason and leaves nothing behind; an unexpected error is such a reason too (LOG_LEVEL=debug logs its
+    traceback). `on_success` runs inside the file's transaction, so that what it records (an import job's
+    outcome for the file) commits with the file, or not at all."""
+    try:
+        result = import_document(
+            source=name, data=data, origin=origin, replace=replace, progress=progress, on_success=on_success
+        )
+    except (SeedFormatError, ImportRefused) as error:
+        return FileOutcome(name, "refused", str(error))
+    except Exception as error:
+        logger.debug("importing %s failed", name, exc_info=True)
+        first_line = next(iter(str(error).strip().splitlines()), "")
+        return FileOutcome(name, "refused", f"unexpected error, file skipped ({type(error).__name__}: {first_line})")
+    return FileOutcome(name, result.status, "", result)
 
 
 def _check_lengths(source: str, document: ParsedDocument) -> None:
@@ -135,7 +245,11 @@ def _authors_by_name(names: Iterable[str | None]) -> dict[str, Author]:
 
 
 def _save_comments(
-    article: Article, document: ParsedDocument, threads: Sequence[ThreadedComment], authors: dict[str, Author]
+    article: Article,
+    document: ParsedDocument,
+    threads: Sequence[ThreadedComment],
+    authors: dict[str, Author],
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Comment]:
     """Comments of the document in file order, saved, with parents and tree layout."""
     previous = {comment.number: comment for comment in Comment.objects.filter(article=article)}
@@ -150,7 +264,14 @@ def _save_comments(
             kept_ids.add(old.pk)
             stored[old.pk] = _thread_values(old)
         else:
-            comment = Comment(article=article, number=parsed.number, author=author, body=parsed.body)
+            comment = Comment(
+                article=article,
+                number=parsed.number,
+                author=author,
+                body=parsed.body,
+                external_id=parsed.external_id,
+                posted_at=parsed.posted_at,
+            )
         comment.position = position
         comment.quotes_article = thread.quotes_article
         comment.quoted_spans = [
@@ -195,7 +316,7 @@ def _save_comments(
     if reserved is None:
         Comment.objects.bulk_update(comments, _THREAD_FIELDS, batch_size=1000)
     else:
-        insert_rows(new)
+        insert_rows(new, progress=None if progress is None else lambda done: progress(done, len(new)))
         moved = [
             comment for comment in comments if comment.pk in stored and _thread_values(comment) != stored[comment.pk]
         ]
@@ -329,3 +450,52 @@ def revoke_api_tokens(*, user: AbstractBaseUser, token: AuthToken | None = None)
         tokens = tokens.filter(pk=token.pk)
     revoked, _ = tokens.delete()
     return revoked
+
+
+UPLOAD_ORIGIN = "upload"
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+@transaction.atomic
+def start_import(*, actor: AbstractBaseUser, uploads: Sequence[Upload], replace: bool = False) -> Job:
+    """An import job for these uploaded files, queued on commit. Each file will be imported by `import_file`
+    (as the command does), one transaction per file; a second file of the same name in one upload is refused
+    at once, as the command refuses it. The bytes wait in the database, nowhere else."""
+    from debate.jobs import enqueue_job  # the job plumbing builds on the models, and this module on it
+
+    def store(job: Job) -> None:
+        seen: set[str] = set()
+        files = []
+        for position, upload in enumerate(uploads):
+            duplicate = upload.name in seen
+            seen.add(upload.name)
+            files.append(
+                ImportFile(
+                    job=job,
+                    position=position,
+                    name=upload.name,
+                    size=len(upload.data),
+                    data=b"" if duplicate else upload.data,
+                    outcome=ImportFile.Outcome.REFUSED if duplicate else "",
+                    reason="same file name as an earlier file of this upload; articles are keyed by file name"
+                    if duplicate
+                    else "",
+                    message="refused" if duplicate else "queued",
+                )
+            )
+        ImportFile.objects.bulk_create(files)
+
+    return enqueue_job(
+        kind=Job.Kind.IMPORT,
+        actor=actor,  # type: ignore[arg-type]
+        max_attempts=settings.IMPORT_JOB_ATTEMPTS,
+        total=len(uploads),
+        message="queued",
+        before_enqueue=store,
+        options={"replace": replace},
+    )

@@ -17,3 +17,9 @@ class CorpusConfig(AppConfig):
         pre_save.connect(
             revoke_tokens_on_password_change, sender=get_user_model(), dispatch_uid="revoke_tokens_on_password_change"
         )
+
+        from debate import jobs
+        from debate.imports import run_import
+        from debate.models import Job
+
+        jobs.register(Job.Kind.IMPORT, run_import)

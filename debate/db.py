@@ -72,14 +72,20 @@ def _reader(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection=wrapper)
 
 
-def insert_rows(objects: Sequence[models.Model], batch_size: int = 5000) -> None:
+def insert_rows(
+    objects: Sequence[models.Model], batch_size: int = 5000, progress: Callable[[int], None] | None = None
+) -> None:
     """Insert these new rows, as `bulk_create` would (defaults and auto_now applied); objects without a
-    primary key do not learn theirs on PostgreSQL, so set one with `reserve_ids` when it is needed later."""
+    primary key do not learn theirs on PostgreSQL, so set one with `reserve_ids` when it is needed later.
+    `progress(rows)` is called after every `batch_size` rows written."""
     if not objects:
         return
     model = type(objects[0])
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objects, batch_size=batch_size)
+        for start in range(0, len(objects), batch_size):
+            model._default_manager.bulk_create(objects[start : start + batch_size])
+            if progress is not None:
+                progress(min(len(objects), start + batch_size))
         return
     with_pk = objects[0].pk is not None
     if any((obj.pk is not None) != with_pk for obj in objects):
@@ -90,8 +96,12 @@ def insert_rows(objects: Sequence[models.Model], batch_size: int = 5000) -> None
     readers = [_reader(field) for field in fields]
     # Django's error wrapper, so that a violated constraint is django.db.IntegrityError as with bulk_create.
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-        for obj in objects:
+        for count, obj in enumerate(objects, start=1):
             copy.write_row([read(obj) for read in readers])
+            if progress is not None and count % batch_size == 0:
+                progress(count)
+    if progress is not None:
+        progress(len(objects))
 
 
 def update_rows(objects: Sequence[models.Model], names: Sequence[str], batch_size: int = 1000) -> None:

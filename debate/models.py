@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -64,6 +65,10 @@ class Comment(models.Model):
     depth = models.PositiveSmallIntegerField(default=0)
     thread_order = models.PositiveIntegerField(default=0, help_text="Pre-order position in the reply tree.")
     quotes_article = models.BooleanField(default=False)
+    external_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="The comment's id in imported thread data (JSONL/CSV)."
+    )
+    posted_at = models.DateTimeField(null=True, blank=True, help_text="When it was posted, if the data says.")
     quoted_spans = models.JSONField(
         default=list,
         blank=True,
@@ -92,6 +97,7 @@ class ReplyLink(models.Model):
         QUOTE = "quote", "quoted passage"
         CONTENT = "content", "@Name: marker, the comment chosen by what the reply says"
         MANUAL = "manual", "set by a curator"
+        GIVEN = "given", "given by the imported thread data"
 
     source = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reply_links")
     target = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="incoming_links")
@@ -114,3 +120,79 @@ class ReplyLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} -> {self.target_id} ({self.method})"
+
+
+class Job(models.Model):
+    """A piece of work a background worker runs (django-tasks, database backend): its progress, outcome and
+    heartbeat. `debate.jobs` holds the plumbing; the task row of the queue itself is django_tasks_db's."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "import of uploaded files"
+        RELEASE = "release", "dataset release"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running worker.")
+    worker = models.CharField(max_length=64, blank=True, help_text="The worker running it (or that ran it last).")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="Runs allowed: more than one only for work that is safe to run again."
+    )
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="What the job was asked to do, beyond its rows.")
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.UUIDField(null=True, blank=True, help_text="The queue's task row (django_tasks_db).")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class ImportFile(models.Model):
+    """One uploaded file of an import job, its bytes kept in the database until the job has read them, and
+    its outcome: created / updated / unchanged, or refused with a one-line reason."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        UNCHANGED = "unchanged"
+        REFUSED = "refused"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    data = models.BinaryField(editable=False)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    reason = models.TextField(blank=True)
+    article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    comments = models.PositiveIntegerField(default=0)
+    reply_links = models.PositiveIntegerField(default=0)
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["job_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="import_file_position_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -171,7 +171,7 @@ _UNTELLING_WORDS_TEXT = """
 """
 _UNTELLING_WORDS = _FUNCTION_WORDS | frozenset(_UNTELLING_WORDS_TEXT.split())
 
-Method = Literal["mention", "quote", "content"]
+Method = Literal["mention", "quote", "content", "given"]
 Trigram = str  # three tokens joined by spaces: strings cache their hash, tuples do not
 
 
@@ -901,12 +901,14 @@ def reconstruct_threads(
     comments: Sequence[CommentText],
     article_author: str | None = None,
     numbers: Sequence[int] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[ThreadedComment]:
     """Reply links, primary parent and quoted passages of every comment, in the order given.
 
     With `article_author`, a marker for the article's author that is answered by a quote of the article
     replies to the article, not to that author's latest comment. With `numbers` (the comments' printed
-    numbers, increasing), a gap before a comment means deleted comments it may answer.
+    numbers, increasing), a gap before a comment means deleted comments it may answer. `progress(done)` is
+    called every 64 comments, for long threads.
     """
     index = _QuoteIndex()
     article = _read(article_body)
@@ -939,6 +941,8 @@ def reconstruct_threads(
         if links:
             index.answers[position] = frozenset(link.target for link in links)
         names.add(comment.author, position)
+        if progress is not None and position % 64 == 63:
+            progress(position + 1)
     return results
 
 

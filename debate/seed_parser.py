@@ -32,7 +32,9 @@ with a one-line message; nothing else escapes it, whatever the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 __all__ = [
     "ParsedComment",
@@ -70,6 +72,11 @@ class ParsedComment:
     author: str | None
     body: str
     line: int  # 1-based line of the comment's header, for messages
+    # Thread data (JSONL/CSV, `debate.thread_data`) knows more: the comment's own id, when it was posted and,
+    # as an index into the document's comments (always earlier), the comment it answers.
+    external_id: str = ""
+    posted_at: datetime | None = None
+    given_parent: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,8 @@ class ParsedDocument:
     comments: tuple[ParsedComment, ...]
     # Lines dropped as page chrome ("Speak Your Mind"), with their 1-based line numbers.
     ignored_lines: tuple[tuple[int, str], ...] = field(default=())
+    # True for thread data whose parents are given (`ParsedComment.given_parent`), not to be reconstructed.
+    given_structure: bool = False
 
 
 def decode_document(data: bytes) -> str:
@@ -103,8 +112,10 @@ def _unix_line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_document(text: str) -> ParsedDocument:
-    """Parse one document's text; raises SeedFormatError for anything that is not a document."""
+def parse_document(text: str, progress: Callable[[int, int], None] | None = None) -> ParsedDocument:
+    """Parse one document's text; raises SeedFormatError for anything that is not a document.
+
+    `progress(lines_read, lines)` is called every 4,096 lines of the comment section, for long files."""
     text = _unix_line_ends(text.removeprefix("\ufeff"))
     if not text.strip():
         raise SeedFormatError("empty file")
@@ -118,7 +129,7 @@ def parse_document(text: str) -> ParsedDocument:
 
     start = _comment_section_start(lines)
     article_lines = lines if start is None else lines[:start]
-    comments, ignored = ([], []) if start is None else _parse_comments(lines, start)
+    comments, ignored = ([], []) if start is None else _parse_comments(lines, start, progress)
     title, title_derived, subtitle, body, tags, author, bio = _parse_article(article_lines)
 
     if not body and not comments:
@@ -169,7 +180,9 @@ def _author_of(header_rest: str) -> str | None:
     return name if len(name) <= MAX_AUTHOR_LENGTH else None
 
 
-def _parse_comments(lines: list[str], start: int) -> tuple[list[ParsedComment], list[tuple[int, str]]]:
+def _parse_comments(
+    lines: list[str], start: int, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[ParsedComment], list[tuple[int, str]]]:
     comments: list[ParsedComment] = []
     ignored: list[tuple[int, str]] = []
     seen_on_line: dict[int, int] = {}
@@ -184,6 +197,8 @@ def _parse_comments(lines: list[str], start: int) -> tuple[list[ParsedComment], 
     for index in range(start, len(lines)):
         line = lines[index]
         line_number = index + 1
+        if progress is not None and index % 4096 == 0:
+            progress(index, len(lines))
         match = _HEADER.match(line)
         if match and not line.startswith(_BODY_INDENT):
             rest = match.group("rest") or ""

@@ -46,7 +46,7 @@ __all__ = [
     "report_as_dict",
 ]
 
-METHODS = ("mention", "quote", "content", "manual")  # in report order; manual only for stored links
+METHODS = ("mention", "quote", "content", "given", "manual")  # in report order; manual only for stored links
 MAX_REFERENCE_BYTES = 10_000_000
 
 # document name -> comment number -> parent numbers, the primary first

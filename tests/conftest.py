@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -163,3 +167,61 @@ def label(user: User, item: Comment | Article, topic: Topic, stance: str, **valu
 
 def comments_by_number(article: Article) -> dict[int, Comment]:
     return {comment.number: comment for comment in Comment.objects.filter(article=article)}
+
+
+def database_url() -> str:
+    """The URL of the database this test process uses (the test database), for processes it starts."""
+    db = settings.DATABASES["default"]
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Workers:
+    """Real `manage.py worker` processes on the test database (tests that use them need transactional_db)."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "JOB_HEARTBEAT_SECONDS": "0.5",
+            "JOB_HEARTBEAT_TIMEOUT": "3",
+            **env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "worker"], env=environment
+        )
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def workers(transactional_db: None) -> Iterator[Workers]:
+    started = Workers()
+    yield started
+    started.stop_all()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float = 0.05) -> Any:
+    """The first truthy value of `condition()`, polled until `timeout` seconds have passed (then fail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"still waiting after {timeout} s")
+        time.sleep(interval)

@@ -90,7 +90,7 @@ def test_the_import_command_reports_the_refusal_in_one_line_and_exits_non_zero(
         call_command("import_debate", str(changed), "--replace", stdout=out, stderr=err)
 
     assert err.getvalue().splitlines() == [
-        f"  failed     {changed}: replacing it would lose 1 annotation(s) on comment(s) #35, "
+        f"  refused    {changed}: replacing it would lose 1 annotation(s) on comment(s) #35, "
         "which the new version removes or changes"
     ]
     assert "Traceback" not in out.getvalue() + err.getvalue()

@@ -15,17 +15,21 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
-from debate.actions import ImportRefused, ImportResult, import_document
-from debate.seed_parser import SeedFormatError
+from debate.actions import FileOutcome, import_file
+from debate.thread_data import THREAD_DATA_SUFFIXES
 
 logger = logging.getLogger(__name__)
+
+_SUFFIXES = {".txt", *THREAD_DATA_SUFFIXES}
 
 
 class Command(BaseCommand):
     help = "Import debate documents (seed-format .txt files, or folders of them). Idempotent."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", type=Path, help="Files or folders of .txt files.")
+        parser.add_argument(
+            "paths", nargs="+", type=Path, help="Files, or folders of .txt (and .jsonl, .ndjson, .csv) files."
+        )
         parser.add_argument(
             "--jobs",
             type=int,
@@ -47,17 +51,13 @@ class Command(BaseCommand):
         for problem in failures:
             self.stderr.write(f"  failed     {problem}")
         counts: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0}
-        for file, result in zip(files, _import_all(files, jobs, replace), strict=True):
-            if isinstance(result, str):
-                failures.append(f"{shown(file)}: {result}")
-                self.stderr.write(f"  failed     {shown(file)}: {result}")
+        for file, outcome in zip(files, _import_all(files, jobs, replace), strict=True):
+            if outcome.result is None:
+                failures.append(f"{shown(file)}: {outcome.reason}")
+                self.stderr.write(f"  {outcome.outcome:<10} {shown(file)}: {outcome.reason}")
                 continue
-            counts[result.status] += 1
-            ignored = f", {result.ignored_lines} line(s) of page chrome ignored" if result.ignored_lines else ""
-            self.stdout.write(
-                f"  {result.status:<10} {file.name}: {result.comments} comments, "
-                f"{result.reply_links} reply links{ignored}"
-            )
+            counts[outcome.outcome] += 1
+            self.stdout.write(f"  {outcome.outcome:<10} {outcome.line()}")
         summary = ", ".join(f"{count} {status}" for status, count in counts.items())
         if failures:
             raise CommandError(f"{len(failures)} path(s) failed; {summary}")
@@ -91,24 +91,17 @@ def _importable(files: list[Path]) -> tuple[list[Path], list[str]]:
     return kept, problems
 
 
-def _import_file(file: Path, replace: bool = False) -> ImportResult | str:
-    """The file's import result, or why it failed, in one line. One file's failure, whatever it is, must not
-    stop the others: an unexpected error is reported for its file (LOG_LEVEL=debug logs the traceback)."""
+def _import_file(file: Path, replace: bool = False) -> FileOutcome:
+    """What became of the file, through the import function the import API's jobs use too. One file's
+    failure, whatever it is, must not stop the others."""
     try:
-        return import_document(
-            source=file.name, data=file.read_bytes(), origin=str(file.resolve().parent), replace=replace
-        )
-    except (SeedFormatError, ImportRefused) as error:
-        return str(error)
+        data = file.read_bytes()
     except OSError as error:
-        return f"cannot read ({error.strerror})"
-    except Exception as error:
-        logger.debug("importing %s failed", shown(file), exc_info=True)
-        first_line = next(iter(str(error).strip().splitlines()), "")
-        return f"unexpected error, file skipped ({type(error).__name__}: {first_line})"
+        return FileOutcome(file.name, "refused", f"cannot read ({error.strerror})")
+    return import_file(name=file.name, data=data, origin=str(file.resolve().parent), replace=replace)
 
 
-def _import_all(files: list[Path], jobs: int, replace: bool) -> Iterator[ImportResult | str]:
+def _import_all(files: list[Path], jobs: int, replace: bool) -> Iterator[FileOutcome]:
     """Results in file order. With several jobs, parsing and thread reconstruction (most of the work, and
     pure Python) run on several cores; the database serialises only what must be serialised."""
     import_one = functools.partial(_import_file, replace=replace)
@@ -131,12 +124,12 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
     for path in paths:
         if path.is_dir():
             try:
-                found = sorted(entry for entry in path.iterdir() if entry.suffix == ".txt" and entry.is_file())
+                found = sorted(entry for entry in path.iterdir() if entry.suffix in _SUFFIXES and entry.is_file())
             except OSError as error:
                 problems.append(f"{shown(path)}: cannot read folder ({error.strerror})")
                 continue
             if not found:
-                problems.append(f"{shown(path)}: folder holds no .txt files")
+                problems.append(f"{shown(path)}: folder holds no .txt, .jsonl, .ndjson or .csv files")
             files.extend(found)
         elif path.is_file():
             files.append(path)
