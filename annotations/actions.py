@@ -38,14 +38,19 @@ MAX_EVIDENCE_SPANS = 100
 STANCE_CHOICES = ", ".join(Stance.values)
 
 
-IfMatch = frozenset[int] | Literal["*"]
+# A precondition on the label a write replaces: versions (If-Match: "3"), any label ("*"), or none at all
+# ("absent", from If-None-Match: *: a first write that must not overwrite a label made elsewhere meanwhile).
+IfMatch = frozenset[int] | Literal["*", "absent"]
 
 
 def _check_precondition(if_match: IfMatch | None, current: Annotation | None) -> None:
-    """Refuse a write whose If-Match names a version that is not the current one."""
+    """Refuse a write whose precondition does not hold for the current label."""
     if if_match is None:
         return
-    if current is not None and (if_match == "*" or current.version in if_match):
+    if if_match == "absent":
+        if current is None:
+            return
+    elif current is not None and (if_match == "*" or current.version in if_match):
         return
     state = "no label exists" if current is None else f"the current version is {current.version}"
     raise PreconditionFailed(
@@ -149,6 +154,7 @@ def _snapshot(annotation: Annotation) -> dict[str, Any]:
         "note": annotation.note,
         "evidence": annotation.evidence,
         "version": annotation.version,
+        "lead_time_ms": annotation.lead_time_ms,
     }
 
 
@@ -234,6 +240,7 @@ def set_stance(
     note: Any = "",
     evidence: Any = (),
     if_match: IfMatch | None = None,
+    lead_time_ms: int | None = None,
 ) -> LabelWrite:
     """Set the actor's own label for (item, topic), the item being `comment` or `article` itself. Idempotent:
     the same values change nothing.
@@ -252,6 +259,7 @@ def set_stance(
         note=note,
         evidence=evidence,
         if_match=if_match,
+        lead_time_ms=lead_time_ms,
     )
     if result.changed and comment is not None:
         assignment.after_label_write(actor=actor, comment=comment, reason=reason)
@@ -270,6 +278,7 @@ def _write_stance(
     note: Any = "",
     evidence: Any = (),
     if_match: IfMatch | None = None,
+    lead_time_ms: int | None = None,
 ) -> LabelWrite:
     item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
@@ -283,9 +292,18 @@ def _write_stance(
     current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
     _check_precondition(if_match, current)
 
+    if lead_time_ms is not None and (
+        isinstance(lead_time_ms, bool) or not isinstance(lead_time_ms, int) or lead_time_ms < 0
+    ):
+        raise ValidationError({"lead_time_ms": "must be a whole number of milliseconds, at least 0"})
     if current is None:
         annotation = Annotation.objects.create(
-            **item.keys, topic=topic, annotator=actor, version=_next_version(item, topic, actor), **values
+            **item.keys,
+            topic=topic,
+            annotator=actor,
+            version=_next_version(item, topic, actor),
+            lead_time_ms=lead_time_ms,
+            **values,
         )
         _known(annotation, item, topic, actor)
         _record(
@@ -307,6 +325,7 @@ def _write_stance(
     before = _snapshot(current)
     for field, value in values.items():
         setattr(current, field, value)
+    current.lead_time_ms = lead_time_ms
     current.version += 1
     current.save()
     _record(

@@ -142,7 +142,14 @@ _ETAG_VERSION = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
 def parse_if_match(request: Request) -> actions.IfMatch | None:
+    """If-Match: "3" (or several, or *) names the label a write replaces; If-None-Match: * says there must be
+    none yet (a client's first write of a label, which must not overwrite one made elsewhere meanwhile)."""
+    absent = request.headers.get("If-None-Match")
     header = request.headers.get("If-Match")
+    if absent is not None:
+        if absent.strip() != "*" or header is not None:
+            raise ValidationError({"If-None-Match": ["only If-None-Match: * is understood, and not with If-Match"]})
+        return "absent"
     if header is None:
         return None
     if header.strip() == "*":
@@ -184,7 +191,16 @@ class CommentLabelView(APIView):
     @extend_schema(
         request=LabelInputSerializer,
         responses={200: AnnotationSerializer, 201: AnnotationSerializer},
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="`*`: refuse (412) if a label exists already",
+            ),
+        ],
     )
     def put(self, request: Request, topic_slug: str, **ids: int) -> Response:
         item, topic = item_or_404(ids), topic_or_404(topic_slug)

@@ -86,6 +86,12 @@ class Annotation(models.Model):
     guideline_version = models.PositiveIntegerField(
         default=1, help_text="The version of the topic's guidelines the label was made (or last confirmed) under."
     )
+    lead_time_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Milliseconds the annotator spent on the item before this label's last change (measured in the "
+        "browser); empty when the client did not say.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

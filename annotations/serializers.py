@@ -55,6 +55,13 @@ class LabelInputSerializer(StrictSerializer):
     confidence = serializers.IntegerField(allow_null=True, default=None, help_text="1 (low) to 3 (high)")
     note = TextField(allow_blank=True, default="", trim_whitespace=False)
     evidence = EvidenceSpanSerializer(many=True, default=list)
+    lead_time_ms = serializers.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        allow_null=True,
+        default=None,
+        help_text="Milliseconds spent on the item before this change (the browser workspace measures it)",
+    )
 
 
 class GoldInputSerializer(StrictSerializer):
@@ -96,6 +103,7 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
             "version",
             "guideline_version",
             "outdated",
+            "lead_time_ms",
             "created_at",
             "updated_at",
             "item_type",

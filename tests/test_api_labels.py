@@ -171,6 +171,26 @@ def test_if_match_on_a_label_that_does_not_exist_is_412(api_as: Callable[..., Ap
     assert stored(comment) == []
 
 
+def test_if_none_match_star_writes_a_first_label_only(api_as: Callable[..., Api], comment: Comment) -> None:
+    """A client's first write says "there is no label yet": a label made meanwhile (another tab) is not
+    overwritten, and the answer says which version is there now."""
+    api = api_as("annotator", "ann")
+
+    first = api.put(label_path(comment), {"stance": "favor"}, headers={"If-None-Match": "*"})
+    again = api.put(label_path(comment), {"stance": "against"}, headers={"If-None-Match": "*"})
+    both = api.put(label_path(comment), {"stance": "against"}, headers={"If-None-Match": "*", "If-Match": '"1"'})
+    other = api.put(label_path(comment), {"stance": "against"}, headers={"If-None-Match": '"1"'})
+
+    assert first.status_code == 201
+    assert first.headers["ETag"] == '"1"'
+    assert_one_line_error(again, 412, "the current version is 1")
+    assert again.json()["version"] == 1
+    assert_one_line_error(both, 400, "If-None-Match")
+    assert_one_line_error(other, 400, "If-None-Match")
+    assert [row["stance"] for row in stored(comment)] == ["favor"]
+    assert history(comment) == [("create", 1)]
+
+
 def test_a_malformed_if_match_is_400_naming_the_header(api_as: Callable[..., Api], comment: Comment) -> None:
     api = api_as("annotator")
     api.put(label_path(comment), {"stance": "favor"})

@@ -95,6 +95,7 @@ def test_put_get_versions_etags_and_delete_follow_the_comment_rules(
         "version": 1,
         "guideline_version": 1,
         "outdated": False,
+        "lead_time_ms": None,
         "created_at": "",
         "updated_at": "",
         "item_type": "article",
@@ -277,7 +278,7 @@ def test_exports_carry_the_articles_labels_told_apart_by_item_type(
     articles_only = researcher.get("/export/annotations.jsonl", item_type="article").text.splitlines()
 
     # The earlier columns as they were, the new ones last (issue 15 added label_role and guideline_version).
-    assert list(rows[0])[-4:] == ["gold", "item_type", "label_role", "guideline_version"]
+    assert list(rows[0])[-5:] == ["gold", "item_type", "label_role", "guideline_version", "lead_time_ms"]
     assert [(row["item_type"], row["comment_id"], row["article_id"], row["author"]) for row in rows] == [
         ("article", "", str(article.pk), "James Joyner"),
         ("comment", str(comment.pk), str(article.pk), comment.author.name if comment.author else ""),

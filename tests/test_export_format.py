@@ -38,7 +38,7 @@ def test_annotation_columns_are_those_the_issues_list() -> None:
     # (issue 12) the item's type, then (issue 15) whether the label is annotation or an answer to a check or
     # qualification item and the guideline version it was made under: new columns come last, so that readers of
     # the earlier ones keep working.
-    assert ANNOTATION_COLUMNS[-4:] == ("gold", "item_type", "label_role", "guideline_version")
+    assert ANNOTATION_COLUMNS[-5:] == ("gold", "item_type", "label_role", "guideline_version", "lead_time_ms")
     assert ANNOTATION_COLUMNS[:-4] == (
         "comment_id",
         "article_id",

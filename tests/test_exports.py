@@ -112,6 +112,7 @@ class TestOverHttp:
             "item_type": "comment",
             "label_role": "ordinary",
             "guideline_version": 1,
+            "lead_time_ms": None,
         }
         assert (rows[2]["parent_id"], rows[2]["depth"]) == (labels.c[1].pk, 1)
         assert rows[3]["author"] is None

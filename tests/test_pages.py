@@ -149,7 +149,10 @@ def test_stale_panel_write_is_refused_inline_and_shows_the_current_label(
     assert response.status_code == 412
     html = response.content.decode()
     assert "the label changed since you read it: the current version is 2" in html
-    pressed = 'value="cluster-munitions:against" class="stance stance--against" data-stance-key="2" aria-pressed="true"'
+    pressed = (
+        'value="cluster-munitions:against" class="stance stance--against" data-stance="against" '
+        'data-stance-key="2" aria-pressed="true"'
+    )
     assert pressed in html
     assert Annotation.objects.get(annotator=annotator, comment=comment).stance == "against"
 

@@ -44,6 +44,7 @@ ANNOTATION_COLUMNS = (
     # which is not annotation data (agreement leaves those out too).
     "label_role",
     "guideline_version",  # the version of the topic's guidelines the label was made (or last confirmed) under
+    "lead_time_ms",  # milliseconds the annotator spent on the item before the label's last change, or empty
 )
 
 Record = Mapping[str, Any]

@@ -43,6 +43,7 @@ _ANNOTATION_PATHS = {
     "item_type": "item_type",
     "label_role": "label_role",
     "guideline_version": "guideline_version",
+    "lead_time_ms": "lead_time_ms",
 }
 assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
 

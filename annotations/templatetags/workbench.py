@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,3 +65,22 @@ def get_item(mapping: Any, key: Any) -> Any:
 @register.filter
 def percent(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
+
+
+@register.filter
+def label_state(label: Any) -> str:
+    """A label as the workspace script keeps it (`data-label`): the values a PUT sends back, and the version
+    its If-Match names. Autoescaped in the attribute, read with JSON.parse."""
+    if label is None:
+        return ""
+    return json.dumps(
+        {
+            "stance": label.stance,
+            "unsure": label.unsure,
+            "confidence": label.confidence,
+            "note": label.note,
+            "evidence": list(label.evidence or []),
+            "version": label.version,
+        },
+        ensure_ascii=False,
+    )

@@ -75,3 +75,9 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def wait_saved(page: Page, timeout: float = 15_000) -> None:
+    """Until every change made in the page is saved: the workspace writes in the background, and the row shows
+    the new value before the server has it."""
+    page.wait_for_function("() => !window.workspaceMetrics || window.workspaceMetrics.unsaved() === 0", timeout=timeout)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from annotations.actions import set_stance
 from annotations.models import Annotation, Consensus, Topic
 from debate.models import Article
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_saved
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +66,7 @@ def test_two_annotators_label_a_comment_less_article_and_a_curator_adjudicates(
         page.keyboard.press(key)
     expect(page.locator(f"#a{article.pk} [data-panel]")).to_have_attribute("data-complete", "true")
 
+    wait_saved(page)
     label = Annotation.objects.get(annotator=first, article=article, comment=None, topic__slug="cluster-munitions")
     start = article.body.index("proven decisive")
     assert (label.stance, label.unsure, label.evidence) == (
@@ -86,6 +87,7 @@ def test_two_annotators_label_a_comment_less_article_and_a_curator_adjudicates(
     expect(page.locator(".consensus")).to_have_count(0)
     article_button(page, article, "cluster-munitions", "favor").click()
     expect(article_button(page, article, "cluster-munitions", "favor")).to_have_attribute("aria-pressed", "true")
+    wait_saved(page)
     assert own_labels(second, article) == {"cluster-munitions": "favor"}
     consensus = Consensus.objects.get(article=article, comment=None, topic__slug="cluster-munitions")
     assert (consensus.stance, consensus.status, consensus.n) == (None, "unresolved", 2)
@@ -161,6 +163,7 @@ def test_every_article_is_labelled_in_the_browser_by_two_annotators(
             page.keyboard.press(key)
             stance = {"2": "against", "3": "neutral"}[key]
             expect(article_button(page, article, "cluster-munitions", stance)).to_have_attribute("aria-pressed", "true")
+            wait_saved(page)
 
     for article in seeds.values():
         labels = Annotation.objects.filter(article=article, comment=None, topic__slug="cluster-munitions")

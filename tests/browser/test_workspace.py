@@ -13,7 +13,7 @@ from annotations.actions import set_stance
 from annotations.models import Annotation, Topic
 from debate.actions import import_document
 from debate.models import Article, Comment
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_saved
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,6 +76,7 @@ def test_label_one_comment_by_keyboard_and_another_by_mouse_and_both_persist(
     stance_button(page, second, "strikes-in-russia", "favor").click()
     expect(stance_button(page, second, "strikes-in-russia", "favor")).to_have_attribute("aria-pressed", "true")
 
+    wait_saved(page)
     assert my_labels(annotator, first) == {
         "cluster-munitions": "favor",
         "strikes-in-russia": "against",
@@ -140,9 +141,10 @@ def test_shortcuts_do_not_fire_while_typing_a_note(
     page.keyboard.type("j 2 k t 4 n u ?")
     expect(note).to_have_value("j 2 k t 4 n u ?")
     expect(page.locator("#help")).to_be_hidden()
-    with page.expect_response(lambda response: f"/comments/{target.pk}/labels/" in response.url) as saved:
+    with page.expect_response(lambda response: f"/comments/{target.pk}/annotations/" in response.url) as saved:
         row.get_by_role("button", name="Save note").click()
     assert saved.value.status == 200
+    wait_saved(page)
     expect(page.locator(f"#c{target.pk} [data-topic='cluster-munitions'] textarea")).to_have_value("j 2 k t 4 n u ?")
 
     label = Annotation.objects.get(annotator=annotator, comment=target)
@@ -184,6 +186,7 @@ def test_evidence_across_an_emoji_is_stored_in_code_points(
     body = target.body
     start = body.index("😀")
     end = body.index("🇺🇦") + len("🇺🇦")
+    wait_saved(page)
     label = Annotation.objects.get(annotator=annotator, comment=target)
     assert label.evidence == [{"start": start, "end": end, "text": "😀 cluster munitions 🇺🇦"}]
     assert body[start:end] == "😀 cluster munitions 🇺🇦"
@@ -215,6 +218,7 @@ def test_evidence_button_with_a_mouse_selection_spanning_two_lines(
     page.locator(f"#c{target.pk} [data-topic='strikes-in-russia'] [data-evidence-button]").click()
     expect(page.locator(f"#c{target.pk} [data-topic='strikes-in-russia'] .evidence li")).to_have_count(1)
 
+    wait_saved(page)
     span = Annotation.objects.get(annotator=annotator, comment=target).evidence[0]
     opening = target.body.split("\n")[0]
     assert span["start"] == 0
@@ -327,7 +331,7 @@ def test_thread_reads_and_labels_with_javascript_off(
     expect(page.locator(".article-body .prose")).to_contain_text("cluster munitions")
     stance_button(page, target, "trainers-in-ukraine", "against").click()
     expect(stance_button(page, target, "trainers-in-ukraine", "against")).to_have_attribute("aria-pressed", "true")
-    assert my_labels(annotator, target) == {"trainers-in-ukraine": "against"}
+    assert my_labels(annotator, target) == {"trainers-in-ukraine": "against"}  # a form post: saved on arrival
 
 
 def test_curator_fixes_a_reply_link_in_the_thread_view(
@@ -386,6 +390,7 @@ def test_queue_shows_the_next_unfinished_comment_with_context_and_progress(
     page.keyboard.press("n")
     expect(page.locator(".progress-line")).to_contain_text("4 of 62 items done")
     expect(page.locator("[data-comment]")).to_have_attribute("id", f"c{ordered[3].pk}")
+    wait_saved(page)
     assert my_labels(annotator, nxt) == {
         "cluster-munitions": "neutral",
         "strikes-in-russia": "neutral",
@@ -437,24 +442,37 @@ def test_screenshots_of_the_four_pages(
         assert shot.stat().st_size > 10_000
 
 
-def test_tab_walks_the_topics_of_the_current_comment_and_then_leaves(
+def test_tab_is_left_to_the_browser_and_t_wraps_within_the_comment(
     open_as: Callable[..., Page], make_user, topics: dict[str, Topic], seeds: dict[str, Article]
 ) -> None:
+    """Tab walks the page's controls as everywhere (WCAG 2.1.1), with a visible focus; t and Shift+t walk the
+    topics of the current comment, wrapping around."""
+    annotator = make_user("annotator")
     article = seeds[STRIKES_IN_RUSSIA]
     first = comment(article, 1)
-    page = open_as(make_user("annotator"))
+    page = open_as(annotator)
     page.goto(f"/articles/{article.pk}/#c{first.pk}")
     current_topic = page.locator(f"#c{first.pk} .topic-row.is-current-topic")
 
     expect(current_topic).to_have_attribute("data-topic", "cluster-munitions")
-    page.keyboard.press("Tab")
-    expect(current_topic).to_have_attribute("data-topic", "strikes-in-russia")
-    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+T")
     expect(current_topic).to_have_attribute("data-topic", "trainers-in-ukraine")
-    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("t")
+    expect(current_topic).to_have_attribute("data-topic", "cluster-munitions")
+    page.keyboard.press("t")
     expect(current_topic).to_have_attribute("data-topic", "strikes-in-russia")
-    page.keyboard.press("2")
-    expect(stance_button(page, first, "strikes-in-russia", "against")).to_have_attribute("aria-pressed", "true")
+
+    # Tab goes from control to control; the focused one is outlined, and Space presses it.
+    favor = stance_button(page, first, "strikes-in-russia", "favor")
+    favor.focus()
+    page.keyboard.press("Tab")
+    against = stance_button(page, first, "strikes-in-russia", "against")
+    expect(against).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Space")
+    expect(against).to_have_attribute("aria-pressed", "true")
+    wait_saved(page)
+    assert my_labels(annotator, first) == {"strikes-in-russia": "against"}
 
 
 def test_guidelines_open_from_the_panel_rendered_from_markdown(
@@ -476,8 +494,8 @@ def test_guidelines_open_from_the_panel_rendered_from_markdown(
     assert page.evaluate("window.__guide") is None
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    page.keyboard.press("t")
-    page.keyboard.press("t")
+    for _ in range(3):  # the click made Trainers current; t walks the three topics round to it again
+        page.keyboard.press("t")
     page.keyboard.press("g")  # the current topic's guidelines, from the keyboard
     expect(dialog).to_be_visible()
 
