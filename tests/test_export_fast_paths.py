@@ -55,6 +55,7 @@ def reference_rows() -> list[dict[str, object]]:
                 "item_type": "comment" if comment else "article",
                 "label_role": "ordinary",
                 "guideline_version": annotation.guideline_version,
+                "lead_time_ms": annotation.lead_time_ms,
             }
         )
     return rows

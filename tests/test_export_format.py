@@ -36,10 +36,10 @@ ROW = {
 def test_annotation_columns_are_those_the_issues_list() -> None:
     # The annotation issue's columns, in its order, then the adjudicated gold stance of the same item, then
     # (issue 12) the item's type, then (issue 15) whether the label is annotation or an answer to a check or
-    # qualification item and the guideline version it was made under: new columns come last, so that readers of
-    # the earlier ones keep working.
+    # qualification item and the guideline version it was made under, then (issue 11) the lead time: new columns
+    # come last, so that readers of the earlier ones keep working.
     assert ANNOTATION_COLUMNS[-5:] == ("gold", "item_type", "label_role", "guideline_version", "lead_time_ms")
-    assert ANNOTATION_COLUMNS[:-4] == (
+    assert ANNOTATION_COLUMNS[:-5] == (
         "comment_id",
         "article_id",
         "comment_number",

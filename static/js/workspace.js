@@ -118,6 +118,9 @@
         server,
         version: raw ? raw.version : null,
         desired: server,
+        // Made under older guidelines: choosing the same values again confirms it (a write all the same).
+        outdated: row.hasAttribute("data-outdated-label"),
+        confirm: false,
         leadTime: null,
         inflight: false,
         status: server ? "saved" : "",
@@ -160,7 +163,11 @@
     if (!entry.url) return null;
     const before = entry.desired;
     const after = next(before);
-    if (after === undefined || same(before, after)) return null;
+    if (after === undefined) return null;
+    if (same(before, after)) {
+      if (!(after && entry.outdated && same(after, entry.server))) return null;
+      entry.confirm = true; // the same label, confirmed under the current guidelines
+    }
     const item = row.closest("[data-comment]");
     entry.desired = after;
     if (after) entry.leadTime = leadTime(item, when);
@@ -205,10 +212,12 @@
   }
 
   async function send(entry) {
-    if (same(entry.desired, entry.server)) {
+    if (same(entry.desired, entry.server) && !(entry.confirm && entry.desired)) {
+      entry.confirm = false;
       settle(entry);
       return;
     }
+    entry.confirm = false;
     const target = entry.desired;
     entry.inflight = true;
     entry.status = "pending";
@@ -238,6 +247,13 @@
         const body = await response.json();
         entry.server = normalise(body);
         entry.version = body.version;
+        if (entry.outdated && body.outdated === false) {
+          entry.outdated = false;
+          const row = rowOf(entry);
+          const badge = row && row.querySelector("[data-outdated]");
+          if (badge) badge.remove();
+          if (row) row.removeAttribute("data-outdated-label");
+        }
       }
       finish(entry);
     } else if (response.status === 412 || (response.status === 404 && target === null)) {
@@ -889,6 +905,12 @@
     const guidelines = target.closest("[data-guidelines]");
     if (guidelines) showDialog(`guidelines-${guidelines.dataset.guidelines}`);
     if (target.closest("[data-show-help]")) showDialog("help");
+    // The queue's "Next" link moves on as `n` does: after the saves, without a round trip when it can.
+    if (target.closest("[data-next-unfinished]") && !event.defaultPrevented && event.button === 0 && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      queueNext();
+      return;
+    }
     pointAt(target);
   });
   document.addEventListener("mousedown", (event) => {
@@ -942,9 +964,13 @@
     return link ? link.href : null;
   }
 
+  // Not for qualification items: the next page shows the gold answers to this one, which it must read after
+  // this item's labels are saved.
+  const mayPrefetch = () => !document.querySelector("[data-next-unfinished][data-no-prefetch]");
+
   function prefetchNext() {
     const url = queueNextUrl();
-    if (!url || prefetch.url === url) return;
+    if (!url || prefetch.url === url || !mayPrefetch()) return;
     prefetch.url = url;
     prefetch.html = null;
     prefetch.promise = fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -974,7 +1000,7 @@
   function queueNext() {
     const url = queueNextUrl();
     if (!url) return;
-    if (prefetch.url !== url || !prefetch.html) {
+    if (prefetch.url !== url || !prefetch.html || !mayPrefetch()) {
       leaveWhenSaved(url);
       return;
     }
