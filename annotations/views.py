@@ -476,26 +476,39 @@ def render_panel(
 @login_required
 @require_POST
 def parent_write(request: HttpRequest, comment_id: int) -> HttpResponse:
-    """A curator answers "this replies to #N" (or to nothing) for a comment."""
+    """A curator answers "this replies to #N" (or to nothing) for a comment. A refusal, for htmx, is a fragment
+    shown at the comment's form (where the curator is looking); otherwise a message at the top."""
     user = authenticated_user(request)
     comment = get_object_or_404(Comment, pk=comment_id)
     number = request.POST.get("parent_number", "").strip().lstrip("#")
-    try:
-        parent = None
-        if number:
-            parent = Comment.objects.filter(article_id=comment.article_id, number=_int_or_none(number) or -1).first()
-            if parent is None:
-                raise ValidationError({"parent": f"this article has no comment #{number}"})
-        actions.set_parent(actor=user, comment=comment, parent=parent)
-        messages.success(request, f"#{comment.number} now replies to {f'#{parent.number}' if parent else 'nothing'}.")
-    except ValidationError as invalid:
-        messages.error(request, " ".join(invalid.messages))
-    except PermissionDenied as denied:
-        messages.error(request, str(denied))
+    error, status = _attempt(lambda: _set_parent_number(user, comment, number))
+    if error and request.htmx:  # type: ignore[attr-defined]
+        return render(request, "_refusal.html", {"message": error}, status=status)
+    if error:
+        messages.error(request, error)
+    else:
+        comment.refresh_from_db(fields=["parent"])
+        parent_number = (
+            Comment.objects.filter(pk=comment.parent_id).values_list("number", flat=True).first()
+            if comment.parent_id is not None
+            else None
+        )
+        messages.success(
+            request, f"#{comment.number} now replies to {f'#{parent_number}' if parent_number else 'nothing'}."
+        )
     target = f"{reverse('workspace:thread', args=[comment.article_id])}?at={comment.pk}#c{comment.pk}"
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRedirect(target)
     return HttpResponseRedirect(target)
+
+
+def _set_parent_number(user: User, comment: Comment, number: str) -> None:
+    parent = None
+    if number:
+        parent = Comment.objects.filter(article_id=comment.article_id, number=_int_or_none(number) or -1).first()
+        if parent is None:
+            raise ValidationError(f"this article has no comment #{number}")
+    actions.set_parent(actor=user, comment=comment, parent=parent)
 
 
 # --- queue ---------------------------------------------------------------------------------------------
@@ -845,7 +858,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "annotations/dashboard.html",
-            {**context, "progress": queries.progress(User.objects.filter(pk=user.pk))},
+            {
+                **context,
+                "progress": queries.progress(User.objects.filter(pk=user.pk)),
+                "lead_times": queries.lead_times(User.objects.filter(pk=user.pk)),
+            },
         )
     items = next((kind for kind in queries.ITEM_SELECTIONS if kind == request.GET.get("items", "all")), None)
     if items is None:
@@ -905,6 +922,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             "categories": queries.CATEGORIES,
             "progress": progress_rows,
+            "lead_times": queries.lead_times(),
             "progress_chart": charts.stacked_bars(
                 [(row.username, {"done": row.items_done}) for row in progress_rows],
                 ["done"],

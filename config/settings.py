@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.views.AppErrorPages",  # the app's 403 and 404 pages, also under DEBUG
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a login refused for too many failures into the 429 answer.
     "axes.middleware.AxesMiddleware",

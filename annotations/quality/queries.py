@@ -5,6 +5,7 @@ Every function here runs a fixed number of queries, whatever the size of the cor
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from operator import itemgetter
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 
 from annotations.assignment.queries import agreement_sample
@@ -148,6 +149,46 @@ def progress(users: QuerySet[User] | None = None) -> list[AnnotatorProgress]:
         AnnotatorProgress(name, given[name], comments_done[name], comments, articles_done[name], articles)
         for name in names
     ]
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    """How long an annotator spends on an item: per item, the longest lead time of its labels (the time from
+    arriving on it to the last label set there), summarised over the items timed."""
+
+    username: str
+    items: int
+    median_seconds: float
+    p90_seconds: float
+
+
+def lead_times(users: QuerySet[User] | None = None) -> list[LeadTime]:
+    """Median (and 90th percentile) seconds per item for each annotator, over the items whose labels carry a
+    lead time (written from the browser workspace; imports and the API without `lead_time_ms` are not timed)."""
+    labels = Annotation.objects.exclude(lead_time_ms=None)
+    if users is not None:
+        labels = labels.filter(annotator__in=users)
+    per_item = (
+        labels.values("annotator__username", "article_id", "comment_id")
+        .annotate(longest=Max("lead_time_ms"))
+        .values_list("annotator__username", "longest")
+        .order_by()
+    )
+    times: dict[str, list[int]] = defaultdict(list)
+    for username, longest in per_item.iterator(chunk_size=20_000):
+        times[username].append(longest)
+    result = []
+    for username in sorted(times):
+        ordered = sorted(times[username])
+        result.append(
+            LeadTime(
+                username,
+                len(ordered),
+                round(statistics.median(ordered) / 1000, 1),
+                round(ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))] / 1000, 1),
+            )
+        )
+    return result
 
 
 def stance_distribution(*, by_article: bool = False, items: ItemSelection = DEFAULT_ITEMS) -> dict[str, Any]:

@@ -819,7 +819,9 @@
     return true;
   }
 
+  document.addEventListener("pointerdown", () => (state.pointer = true), true);
   document.addEventListener("keydown", (event) => {
+    state.pointer = false;
     if (event.defaultPrevented || event.altKey) return;
     const typing = isTyping(event.target);
     if ((event.ctrlKey || event.metaKey) && !event.shiftKey && (event.key === "z" || event.key === "Z")) {
@@ -858,6 +860,12 @@
       event.stopImmediatePropagation();
       const button = event.submitter;
       if (!button || !button.value) return;
+      // A click leaves the keyboard on the item, so that Enter means "done" rather than this button again;
+      // a button reached with Tab keeps the focus.
+      if (state.pointer) {
+        const owner = button.closest("[data-comment]");
+        if (owner) window.setTimeout(() => owner.focus({ preventScroll: true }), 0);
+      }
       const [topic, operation, argument] = button.value.split(":");
       const row = panel.querySelector(`[data-topic-row][data-topic="${topic}"]`);
       if (!row) return;
@@ -958,6 +966,7 @@
   /* --- the queue: the next item fetched ahead, moved to without a round trip ------------------------- */
 
   const prefetch = { url: null, html: null, promise: null };
+  metrics.prefetched = () => Boolean(prefetch.html);
 
   function queueNextUrl() {
     const link = document.querySelector("[data-next-unfinished]");
@@ -1035,17 +1044,19 @@
     if (!toggle) return;
     let on = false;
     try {
-      on = window.localStorage.getItem("debate:focus-mode") !== "false";
+      on = window.localStorage.getItem("debate:focus-mode") === "true";
     } catch (error) {
-      on = true;
+      on = false;
     }
     const apply = () => {
       document.body.classList.toggle("focus-mode", on);
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
     };
     apply();
-    toggle.addEventListener("click", () => {
+    toggle.addEventListener("click", (event) => {
       on = !on;
+      // Clicked: the keys go on working on the item (Enter would press this button again otherwise).
+      if (event.detail > 0 && state.item) state.item.focus({ preventScroll: true });
       try {
         window.localStorage.setItem("debate:focus-mode", String(on));
       } catch (error) {

@@ -50,7 +50,14 @@ def test_curator_resolves_a_disagreement_into_gold_from_the_queue(
     expect(first).to_contain_text("unresolved")
     screenshot(page, "adjudicate-1280")
 
-    first.locator("input[name=note]").fill("the last line is ironic")
+    # Enter in the note makes a new line; it must not submit the form (whose first button would set favor).
+    note = first.locator("[name=note]")
+    note.fill("the last line")
+    note.press("Enter")
+    note.press_sequentially("is ironic")
+    expect(note).to_have_value("the last line\nis ironic")
+    assert not GoldLabel.objects.exists()
+    note.fill("the last line is ironic")
     first.get_by_role("button", name="Against").click()
     resolved = page.locator(f"#item-{disagreements[0].pk}-cluster-munitions")
     expect(resolved).to_have_class("adjudication is-resolved")
