@@ -10,19 +10,20 @@ article's own labels follow every rule of comment labels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Value
 
+from annotations import labels
 from annotations.assignment import actions as assignment
 from annotations.consensus import compute_consensus
 from annotations.items import LabelItem, label_item
-from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Stance, Topic
+from annotations.labels import CleanLabel, EvidenceSpan, InvalidLabel, LabelValues
+from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
 from annotations.permissions import (
     CANNOT_ANNOTATE,
     ONLY_CURATORS_LINK,
@@ -32,11 +33,6 @@ from annotations.permissions import (
 from debate.actions import relayout_article
 from debate.errors import Conflict, PreconditionFailed
 from debate.models import Article, Comment, ReplyLink
-
-MAX_NOTE_LENGTH = 10_000
-MAX_EVIDENCE_SPANS = 100
-STANCE_CHOICES = ", ".join(Stance.values)
-
 
 # A precondition on the label a write replaces: versions (If-Match: "3"), any label ("*"), or none at all
 # ("absent", from If-None-Match: *: a first write that must not overwrite a label made elsewhere meanwhile).
@@ -64,89 +60,66 @@ class TopicClosed(Conflict):
 
 @dataclass(frozen=True)
 class LabelWrite:
+    """What `set_stance` did: created the label, changed it, or neither (the same values again)."""
+
     annotation: Annotation
     created: bool
     changed: bool
 
 
-def clean_label(
-    *,
-    item: Comment | Article | LabelItem,
-    stance: Any,
-    unsure: Any = False,
-    confidence: Any = None,
-    note: Any = "",
-    evidence: Any = (),
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Removal:
+    """What a `clear_*` action did: removed the row (and which version it was), or found nothing to remove."""
+
+    removed: bool
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class GoldWrite:
+    """What `set_gold` did: created the gold label, changed it, or neither."""
+
+    gold: GoldLabel
+    created: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ParentWrite:
+    """What `set_parent` did: the comment as laid out afterwards, and whether its parent changed."""
+
+    comment: Comment
+    changed: bool
+
+
+def clean_label(*, item: Comment | Article | LabelItem, values: LabelValues) -> CleanLabel:
     """Validate a label's values against the item's text; raises ValidationError naming each bad field."""
-    errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
     item = item if isinstance(item, LabelItem) else LabelItem.of(item)
-    spans, evidence_error = _clean_evidence(item.body, evidence, item.item_type)
-    if evidence_error:
-        errors["evidence"] = evidence_error
-    if errors:
-        raise ValidationError(errors)
-    return {"stance": stance, "unsure": unsure, "confidence": confidence, "note": note, "evidence": spans}
+    try:
+        return labels.clean_label(values, body=item.body, item_type=item.item_type)
+    except InvalidLabel as invalid:
+        raise ValidationError(invalid.errors) from None
 
 
-def check_label_values(*, stance: Any, unsure: Any = False, confidence: Any = None, note: Any = "") -> None:
+def check_label_values(values: LabelValues) -> None:
     """The checks of `clean_label` that need no item text (everything but evidence)."""
-    errors = _value_errors(stance=stance, unsure=unsure, confidence=confidence, note=note)
+    errors = labels.value_errors(values)
     if errors:
         raise ValidationError(errors)
 
 
-def _value_errors(*, stance: Any, unsure: Any, confidence: Any, note: Any) -> dict[str, str]:
-    errors = _stance_and_note_errors(stance, note)
-    if not isinstance(unsure, bool):
-        errors["unsure"] = "must be true or false"
-    if confidence is not None and (isinstance(confidence, bool) or confidence not in (1, 2, 3)):
-        errors["confidence"] = "must be 1, 2 or 3 (or null)"
-    return errors
+def evidence_of(raw: object) -> tuple[EvidenceSpan, ...]:
+    """Evidence as JSON gives it, as spans; raises ValidationError for anything else."""
+    try:
+        return labels.spans_from_json(raw)
+    except InvalidLabel as invalid:
+        raise ValidationError(invalid.errors) from None
 
 
-def _stance_and_note_errors(stance: Any, note: Any) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if stance not in Stance.values:
-        errors["stance"] = f"{stance!r} is not a stance; choose one of {STANCE_CHOICES}"
-    if not isinstance(note, str):
-        errors["note"] = "must be text"
-    elif len(note) > MAX_NOTE_LENGTH:
-        errors["note"] = f"is {len(note)} characters long; at most {MAX_NOTE_LENGTH} are allowed"
-    return errors
+Snapshot = dict[str, object]  # a row's values as the history stores them (JSON)
 
 
-def _clean_evidence(body: str, evidence: Any, item_type: str) -> tuple[list[dict[str, Any]], str | None]:
-    """Spans sorted and deduplicated, each checked against the body (offsets count code points)."""
-    if not isinstance(evidence, list | tuple):
-        return [], "must be a list of {start, end, text} spans"
-    if len(evidence) > MAX_EVIDENCE_SPANS:
-        return [], f"has {len(evidence)} spans; at most {MAX_EVIDENCE_SPANS} are allowed"
-    spans: dict[tuple[int, int], dict[str, Any]] = {}
-    for number, span in enumerate(evidence):
-        if not isinstance(span, Mapping) or set(span) != {"start", "end", "text"}:
-            return [], f"span {number} must be an object with exactly start, end and text"
-        start, end, text = span["start"], span["end"], span["text"]
-        if not all(isinstance(value, int) and not isinstance(value, bool) for value in (start, end)):
-            return [], f"span {number}: start and end must be integers"
-        if not isinstance(text, str):
-            return [], f"span {number}: text must be a string"
-        if not 0 <= start < end <= len(body):
-            return [], f"span {number} ({start}–{end}) is outside the {item_type} body (0–{len(body)})"
-        if body[start:end] != text:
-            return [], (
-                f"span {number} ({start}–{end}): text {_excerpt(text)} does not match the {item_type} body there, "
-                f"which reads {_excerpt(body[start:end])}"
-            )
-        spans[(start, end)] = {"start": start, "end": end, "text": text}
-    return [spans[key] for key in sorted(spans)], None
-
-
-def _excerpt(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _snapshot(annotation: Annotation) -> dict[str, Any]:
+def _snapshot(annotation: Annotation) -> Snapshot:
     return {
         "stance": annotation.stance,
         "unsure": annotation.unsure,
@@ -196,15 +169,15 @@ def recompute_consensus(*, item: LabelItem, topic: Topic) -> Consensus:
 
 def _record(
     *,
-    kind: str,
-    action: str,
+    kind: ChangeEvent.Kind,
+    action: ChangeEvent.Action,
     actor: User,
     item: LabelItem,
     topic: Topic | None = None,
     annotator: User | None = None,
     version: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
 ) -> None:
     ChangeEvent.objects.create(
         kind=kind,
@@ -227,6 +200,12 @@ def _ensure_open(topic: Topic) -> None:
         raise TopicClosed(f"topic {topic.slug!r} is closed for annotation")
 
 
+def _locked_label(*, actor: User, topic: Topic, item: LabelItem) -> Annotation | None:
+    """The actor's label on (item, topic), under the item's lock."""
+    _lock_item(item, topic)
+    return Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
+
+
 @transaction.atomic
 def set_stance(
     *,
@@ -234,16 +213,12 @@ def set_stance(
     topic: Topic,
     comment: Comment | None = None,
     article: Article | None = None,
-    stance: Any,
-    unsure: Any = False,
-    confidence: Any = None,
-    note: Any = "",
-    evidence: Any = (),
+    values: LabelValues,
     if_match: IfMatch | None = None,
     lead_time_ms: int | None = None,
 ) -> LabelWrite:
     """Set the actor's own label for (item, topic), the item being `comment` or `article` itself. Idempotent:
-    the same values change nothing.
+    the same values change nothing (`changed` is false).
 
     A paused annotator, or one still qualifying, is refused; a label on a qualification or check item is
     scored (see `annotations.assignment.actions`)."""
@@ -251,13 +226,8 @@ def set_stance(
     result = _write_stance(
         actor=actor,
         topic=topic,
-        comment=comment,
-        article=article,
-        stance=stance,
-        unsure=unsure,
-        confidence=confidence,
-        note=note,
-        evidence=evidence,
+        item=label_item(comment=comment, article=article),
+        values=values,
         if_match=if_match,
         lead_time_ms=lead_time_ms,
     )
@@ -270,26 +240,19 @@ def _write_stance(
     *,
     actor: User,
     topic: Topic,
-    comment: Comment | None = None,
-    article: Article | None = None,
-    stance: Any,
-    unsure: Any = False,
-    confidence: Any = None,
-    note: Any = "",
-    evidence: Any = (),
-    if_match: IfMatch | None = None,
+    item: LabelItem,
+    values: LabelValues,
+    if_match: IfMatch | None,
     lead_time_ms: int | None = None,
 ) -> LabelWrite:
-    item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)
     _ensure_open(topic)
-    values = clean_label(item=item, stance=stance, unsure=unsure, confidence=confidence, note=note, evidence=evidence)
+    fields = clean_label(item=item, values=values).fields()
     # Made under the topic's current guidelines; the same values saved again under newer guidelines than the
     # label's confirm it under them (a change, which clears its flag for review).
-    values["guideline_version"] = topic.guideline_version
-    _lock_item(item, topic)
-    current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
+    fields["guideline_version"] = topic.guideline_version
+    current = _locked_label(actor=actor, topic=topic, item=item)
     _check_precondition(if_match, current)
 
     if lead_time_ms is not None and (
@@ -297,14 +260,16 @@ def _write_stance(
     ):
         raise ValidationError({"lead_time_ms": "must be a whole number of milliseconds, at least 0"})
     if current is None:
-        annotation = Annotation.objects.create(
+        annotation = Annotation(
             **item.keys,
             topic=topic,
             annotator=actor,
             version=_next_version(item, topic, actor),
             lead_time_ms=lead_time_ms,
-            **values,
         )
+        for name, value in fields.items():
+            setattr(annotation, name, value)
+        annotation.save(force_insert=True)
         _known(annotation, item, topic, actor)
         _record(
             kind=ChangeEvent.Kind.ANNOTATION,
@@ -320,11 +285,11 @@ def _write_stance(
         return LabelWrite(annotation, created=True, changed=True)
 
     _known(current, item, topic, actor)
-    if all(getattr(current, field) == value for field, value in values.items()):
+    if all(getattr(current, name) == value for name, value in fields.items()):
         return LabelWrite(current, created=False, changed=False)
     before = _snapshot(current)
-    for field, value in values.items():
-        setattr(current, field, value)
+    for name, value in fields.items():
+        setattr(current, name, value)
     current.lead_time_ms = lead_time_ms
     current.version += 1
     current.save()
@@ -348,8 +313,7 @@ def _known(annotation: Annotation, item: LabelItem, topic: Topic, annotator: Use
     """Related rows known already: callers that show the label (the API's serializer) need not load them."""
     if item.comment is not None:
         annotation.comment = item.comment
-    else:
-        assert item.article is not None
+    elif item.article is not None:
         annotation.article = item.article
     annotation.topic, annotation.annotator = topic, annotator
 
@@ -373,13 +337,16 @@ def clear_stance(
     comment: Comment | None = None,
     article: Article | None = None,
     if_match: IfMatch | None = None,
-) -> None:
-    """Remove the actor's own label for (item, topic); raises Annotation.DoesNotExist if there is none."""
+    missing_ok: bool = False,
+) -> Removal:
+    """Remove the actor's own label for (item, topic). Without a label: raises Annotation.DoesNotExist, or with
+    `missing_ok` answers that nothing was removed."""
     item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)
-    _lock_item(item, topic)
-    current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).first()
+    current = _locked_label(actor=actor, topic=topic, item=item)
+    if current is None and missing_ok:
+        return Removal(removed=False)
     _check_precondition(if_match, current)
     if current is None:
         raise Annotation.DoesNotExist(f"you have no label for {item} on {topic.slug!r}")
@@ -392,15 +359,17 @@ def clear_stance(
         item=item,
         topic=topic,
         annotator=actor,
-        version=before["version"],
+        version=current.version,
         before=before,
     )
     recompute_consensus(item=item, topic=topic)
+    return Removal(removed=True, version=current.version)
 
 
 @transaction.atomic
-def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comment:
-    """A curator's correction of a comment's parent; kept through re-imports."""
+def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> ParentWrite:
+    """A curator's correction of a comment's parent; kept through re-imports. Setting the parent it has already
+    makes the link manual (`changed` says whether the parent itself changed)."""
     if not can_curate(actor):
         raise PermissionDenied(ONLY_CURATORS_LINK)
     # The article row first: relayout_article locks all its comments, and two curators who each held one
@@ -416,7 +385,7 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comm
             raise ValidationError(
                 {"parent": f"comment #{parent.number} comes after #{comment.number}; replies answer earlier comments"}
             )
-    before = {"parent": comment.parent_id, "manual": comment.parent_is_manual}
+    before: Snapshot = {"parent": comment.parent_id, "manual": comment.parent_is_manual}
     ReplyLink.objects.filter(source=comment, method=ReplyLink.Method.MANUAL).delete()
     if parent is not None:
         # An automatic link to the same comment becomes the manual one, keeping its evidence.
@@ -436,11 +405,17 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Comm
         after={"parent": comment.parent_id, "manual": True},
     )
     comment.refresh_from_db(fields=["depth", "thread_order"])
-    return comment
+    return ParentWrite(comment, changed=before["parent"] != comment.parent_id)
 
 
-def _gold_snapshot(gold: GoldLabel) -> dict[str, Any]:
+def _gold_snapshot(gold: GoldLabel) -> Snapshot:
     return {"stance": gold.stance, "note": gold.note, "set_by": gold.set_by.get_username()}
+
+
+def _locked_gold(*, topic: Topic, item: LabelItem) -> GoldLabel | None:
+    """The gold label of (item, topic) under the item's lock."""
+    _lock_item(item, topic)
+    return GoldLabel.objects.filter(**item.keys, topic=topic).select_related("set_by").first()
 
 
 @transaction.atomic
@@ -448,22 +423,22 @@ def set_gold(
     *,
     actor: User,
     topic: Topic,
-    stance: Any,
-    note: Any = "",
+    stance: str,
+    note: str = "",
     comment: Comment | None = None,
     article: Article | None = None,
-) -> GoldLabel:
-    """A curator's adjudicated label for (item, topic); consensus reads it before any annotator's."""
+) -> GoldWrite:
+    """A curator's adjudicated label for (item, topic); consensus reads it before any annotator's. The same
+    stance and note from the same curator again change nothing."""
     item = label_item(comment=comment, article=article)
     if not can_curate(actor):
         raise PermissionDenied("only curators can set gold labels")
-    errors = _stance_and_note_errors(stance, note)
+    errors = labels.stance_and_note_errors(stance, note)
     if errors:
         raise ValidationError(errors)
-    _lock_item(item, topic)
-    gold = GoldLabel.objects.filter(**item.keys, topic=topic).select_related("set_by").first()
+    gold = _locked_gold(topic=topic, item=item)
     if gold is not None and (gold.stance, gold.note, gold.set_by_id) == (stance, note, actor.pk):
-        return gold
+        return GoldWrite(gold, created=False, changed=False)
     before = _gold_snapshot(gold) if gold else None
     if gold is None:
         gold = GoldLabel(**item.keys, topic=topic)
@@ -479,27 +454,23 @@ def set_gold(
         after=_gold_snapshot(gold),
     )
     recompute_consensus(item=item, topic=topic)
-    return gold
+    return GoldWrite(gold, created=before is None, changed=True)
 
 
 @transaction.atomic
-def clear_gold(*, actor: User, topic: Topic, comment: Comment | None = None, article: Article | None = None) -> None:
-    """Withdraw a gold label: the item's consensus falls back to the annotators' labels."""
+def clear_gold(*, actor: User, topic: Topic, comment: Comment | None = None, article: Article | None = None) -> Removal:
+    """Withdraw a gold label: the item's consensus falls back to the annotators' labels. Raises
+    GoldLabel.DoesNotExist when there is none."""
     item = label_item(comment=comment, article=article)
     if not can_curate(actor):
         raise PermissionDenied("only curators can remove gold labels")
-    _lock_item(item, topic)
-    gold = GoldLabel.objects.filter(**item.keys, topic=topic).select_related("set_by").first()
+    gold = _locked_gold(topic=topic, item=item)
     if gold is None:
         raise GoldLabel.DoesNotExist(f"{item} has no gold label on {topic.slug!r}")
     before = _gold_snapshot(gold)
     gold.delete()
     _record(
-        kind=ChangeEvent.Kind.GOLD,
-        action=ChangeEvent.Action.DELETE,
-        actor=actor,
-        item=item,
-        topic=topic,
-        before=before,
+        kind=ChangeEvent.Kind.GOLD, action=ChangeEvent.Action.DELETE, actor=actor, item=item, topic=topic, before=before
     )
     recompute_consensus(item=item, topic=topic)
+    return Removal(removed=True)

@@ -25,7 +25,7 @@ from annotations.export.rows import annotation_export_rows, comment_export_recor
 from annotations.filters import AnnotationFilter, ArticleFilter, ChangeEventFilter, CommentFilter
 from annotations.guidelines import guideline_history, outdated, revise_guidelines
 from annotations.items import LabelItem
-from annotations.models import Annotation, AssignmentSettings, ChangeEvent, GoldLabel, Topic
+from annotations.models import Annotation, AssignmentSettings, ChangeEvent, Topic
 from annotations.permissions import (
     CanCorrectReplyLinks,
     CanCurate,
@@ -211,7 +211,8 @@ class CommentLabelView(APIView):
             **item,
             topic=topic,
             if_match=parse_if_match(request),
-            **payload.validated_data,
+            values=payload.label_values(),
+            lead_time_ms=payload.validated_data.get("lead_time_ms"),
         )
         return self._label_response(
             result.annotation, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -360,9 +361,11 @@ class CommentGoldView(APIView):
         item = LabelItem.of(*target.values())
         payload = GoldInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        existed = GoldLabel.objects.filter(**item.keys, topic=topic).exists()
-        actions.set_gold(actor=authenticated_user(request), **target, topic=topic, **payload.validated_data)
-        return self._response(item, topic, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        data = payload.validated_data
+        result = actions.set_gold(
+            actor=authenticated_user(request), **target, topic=topic, stance=data["stance"], note=data["note"]
+        )
+        return self._response(item, topic, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, topic_slug: str, **ids: int) -> Response:

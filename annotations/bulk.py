@@ -15,18 +15,18 @@ deadlock, and PostgreSQL then aborts one of them, which writes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from annotations.actions import TopicClosed, check_label_values, clean_label
+from annotations.actions import TopicClosed, check_label_values, clean_label, evidence_of
 from annotations.consensus import compute_consensus
+from annotations.labels import LabelValues
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
 from annotations.permissions import can_annotate
 from debate.db import insert_rows
@@ -49,7 +49,11 @@ class LabelRow:
     unsure: bool = False
     confidence: int | None = None
     note: str = ""
-    evidence: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    evidence: Sequence[Mapping[str, object]] = field(default_factory=tuple)
+
+    def values(self) -> LabelValues:
+        """The label's values as `set_stance` takes them; raises ValidationError for evidence that is not spans."""
+        return LabelValues(self.stance, self.unsure, self.confidence, self.note, evidence_of(list(self.evidence)))
 
 
 @dataclass(frozen=True)
@@ -111,17 +115,10 @@ def _check_values(batch: list[LabelRow], topics: dict[int, Topic]) -> None:
             comment = bodies.get(row.comment_id)
             if comment is None:
                 raise ValidationError({"comment": f"no comment with id {row.comment_id}"})
-            clean_label(
-                item=comment,
-                stance=row.stance,
-                unsure=row.unsure,
-                confidence=row.confidence,
-                note=row.note,
-                evidence=list(row.evidence),
-            )
+            clean_label(item=comment, values=row.values())
             continue
         # Without evidence no comment body is needed: the same checks, without loading a million comments.
-        check_label_values(stance=row.stance, unsure=row.unsure, confidence=row.confidence, note=row.note)
+        check_label_values(row.values())
 
 
 def _load_annotators(batch: list[LabelRow], users: dict[int, User]) -> None:

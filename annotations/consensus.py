@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from annotations.vocabulary import ConsensusStatus, Stance
+
 MAJORITY = Fraction(2, 3)
 
 
 @dataclass(frozen=True)
 class ConsensusResult:
-    stance: str | None  # None when unresolved or unlabelled
-    status: str | None  # gold, unanimous, majority, unresolved, single; None when unlabelled
+    stance: Stance | None  # None when unresolved or unlabelled
+    status: ConsensusStatus | None  # None when unlabelled
     n: int
     counts: dict[str, int]
 
@@ -25,14 +27,15 @@ def compute_consensus(stances: Iterable[str], gold: str | None = None) -> Consen
     n = sum(counts.values())
     ordered = dict(sorted(counts.items()))
     if gold is not None:
-        return ConsensusResult(gold, "gold", n, ordered)
+        return ConsensusResult(Stance(gold), ConsensusStatus.GOLD, n, ordered)
     if n == 0:
         return ConsensusResult(None, None, 0, ordered)
-    stance, top = counts.most_common(1)[0]
+    top_stance, top = counts.most_common(1)[0]
+    stance = Stance(top_stance)
     if n == 1:
-        return ConsensusResult(stance, "single", n, ordered)
+        return ConsensusResult(stance, ConsensusStatus.SINGLE, n, ordered)
     if top == n:
-        return ConsensusResult(stance, "unanimous", n, ordered)
+        return ConsensusResult(stance, ConsensusStatus.UNANIMOUS, n, ordered)
     if Fraction(top, n) >= MAJORITY:
-        return ConsensusResult(stance, "majority", n, ordered)
-    return ConsensusResult(None, "unresolved", n, ordered)
+        return ConsensusResult(stance, ConsensusStatus.MAJORITY, n, ordered)
+    return ConsensusResult(None, ConsensusStatus.UNRESOLVED, n, ordered)

@@ -13,12 +13,12 @@ from django_filters import rest_framework as filters
 from django_filters.widgets import BooleanWidget
 
 from annotations.assignment.queries import restrict_to_queue
-from annotations.models import Annotation, ChangeEvent, Consensus, ConsensusStatus, Stance, Topic
+from annotations.models import Annotation, ChangeEvent, Consensus, Topic
 from annotations.permissions import BLIND, sees_all_labels, sees_labels_of
+from annotations.querysets import relation_condition
+from annotations.vocabulary import STANCE_CHOICES, STANCE_LIST, STATUS_CHOICES, Relation, Stance
 from debate.filters import CommentFilter as CorpusCommentFilter
 from debate.models import Article, Comment
-
-STANCE_CHOICES = ", ".join(Stance.values)
 
 
 def _ignore(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
@@ -38,9 +38,9 @@ class TopicFilter(filters.ModelChoiceFilter):
 
 class StanceFilter(filters.ChoiceFilter):
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", Stance.choices)
+        kwargs.setdefault("choices", STANCE_CHOICES)
         kwargs.setdefault(
-            "error_messages", {"invalid_choice": f"%(value)r is not a stance; choose one of {STANCE_CHOICES}"}
+            "error_messages", {"invalid_choice": f"%(value)r is not a stance; choose one of {STANCE_LIST}"}
         )
         super().__init__(**kwargs)
 
@@ -99,7 +99,7 @@ class LabelFilterMixin(filters.FilterSet):
 
     topic = TopicFilter(method=_ignore, label="Topic")
     stance = StanceFilter(method=_ignore, label="Stance")
-    status = filters.ChoiceFilter(choices=ConsensusStatus.choices, method=_ignore, label="Consensus status")
+    status = filters.ChoiceFilter(choices=STATUS_CHOICES, method=_ignore, label="Consensus status")
     annotator = filters.CharFilter(method=_ignore, label="Annotator (username)")
     unannotated = StrictBooleanFilter(method=_ignore, label="Not yet labelled by me")
 
@@ -149,20 +149,20 @@ class LabelFilterMixin(filters.FilterSet):
 
 
 RELATION_CHOICES = [
-    ("agrees", "agrees with its parent"),
-    ("opposes", "opposes its parent"),
-    ("shifts", "shifts from its parent"),
+    (Relation.AGREES.value, "agrees with its parent"),
+    (Relation.OPPOSES.value, "opposes its parent"),
+    (Relation.SHIFTS.value, "shifts from its parent"),
 ]
 # Top-level comments and comments quoting the article, by their stance against the article's own.
 ARTICLE_RELATION_CHOICES = [
-    ("agrees", "agrees with the article"),
-    ("opposes", "opposes the article"),
-    ("shifts", "shifts from the article"),
+    (Relation.AGREES.value, "agrees with the article"),
+    (Relation.OPPOSES.value, "opposes the article"),
+    (Relation.SHIFTS.value, "shifts from the article"),
 ]
 THREAD_MIX_CHOICES = [
     ("contested", "favor and against"),
-    ("favor", "favor, no against"),
-    ("against", "against, no favor"),
+    (Stance.FAVOR.value, "favor, no against"),
+    (Stance.AGAINST.value, "against, no favor"),
     ("neither", "labelled, neither favor nor against"),
 ]
 
@@ -231,11 +231,11 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
     def filter_thread_mix(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         """Comments of threads (a top-level comment and its replies) by the consensus stances found in them."""
         in_thread = Consensus.objects.filter(topic=self._consensus_topic(name), comment__root_id=OuterRef("root_id"))
-        favor, against = Exists(in_thread.filter(stance="favor")), Exists(in_thread.filter(stance="against"))
+        favor, against = Exists(in_thread.filter(stance=Stance.FAVOR)), Exists(in_thread.filter(stance=Stance.AGAINST))
         mixes = {
             "contested": favor & against,
-            "favor": favor & ~against,
-            "against": against & ~favor,
+            Stance.FAVOR: favor & ~against,
+            Stance.AGAINST: against & ~favor,
             "neither": Exists(in_thread.exclude(stance=None)) & ~favor & ~against,
         }
         return queryset.filter(mixes[value])
@@ -249,7 +249,7 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
             comment__article_id=OuterRef("article_id"),
             comment__author_id=OuterRef("author_id"),
         )
-        both = Exists(by_author.filter(stance="favor")) & Exists(by_author.filter(stance="against"))
+        both = Exists(by_author.filter(stance=Stance.FAVOR)) & Exists(by_author.filter(stance=Stance.AGAINST))
         return queryset.filter(both if value else ~both)
 
     def filter_outdated(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
@@ -269,13 +269,7 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
 def _related_by(queryset: QuerySet[Any], other: str, value: str) -> QuerySet[Any]:
     """Rows whose `own_stance` agrees with, opposes or shifts from their `other` stance (both annotated)."""
     queryset = queryset.filter(own_stance__isnull=False, **{f"{other}__isnull": False})
-    agrees = Q(own_stance=F(other))
-    opposes = Q(own_stance="favor", **{other: "against"}) | Q(own_stance="against", **{other: "favor"})
-    if value == "agrees":
-        return queryset.filter(agrees)
-    if value == "opposes":
-        return queryset.filter(opposes)
-    return queryset.exclude(agrees).exclude(opposes)
+    return relation_condition(queryset, Relation(value), answered=other, reply="own_stance")
 
 
 class ArticleFilterForm(forms.Form):

@@ -28,7 +28,7 @@ def outdated(labels: QuerySet[Annotation]) -> QuerySet[Annotation]:
 
 @transaction.atomic
 def revise_guidelines(
-    *, actor: User, topic: Topic, statement: Any, guidelines: Any, note: Any = ""
+    *, actor: User, topic: Topic, statement: object, guidelines: object, note: object = ""
 ) -> GuidelineVersion | None:
     """An admin's change of a topic's statement or guidelines: a new version, which flags the labels made
     under the older ones. The same text again changes nothing (returns None). Updates `topic` in place."""
@@ -39,9 +39,11 @@ def revise_guidelines(
         for name, value in (("statement", statement), ("guidelines", guidelines), ("note", note))
         if not isinstance(value, str)
     }
-    if not errors and not statement.strip():
+    if errors or not isinstance(statement, str) or not isinstance(guidelines, str) or not isinstance(note, str):
+        raise ValidationError(errors)
+    if not statement.strip():
         errors["statement"] = "must not be empty"
-    if not errors and len(note) > MAX_NOTE_LENGTH:
+    elif len(note) > MAX_NOTE_LENGTH:
         errors["note"] = f"is {len(note)} characters long; at most {MAX_NOTE_LENGTH} are allowed"
     if errors:
         raise ValidationError(errors)

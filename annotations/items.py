@@ -37,7 +37,8 @@ class LabelItem:
     @property
     def body(self) -> str:
         target = self.comment if self.comment is not None else self.article
-        assert target is not None
+        if target is None:
+            raise ValueError("an item is a comment or an article")
         return target.body
 
     @property

@@ -7,14 +7,28 @@ from django.db import models
 from django.db.models import Q
 
 from annotations.querysets import AnnotationQuerySet, ConsensusQuerySet, TopicQuerySet
+from annotations.vocabulary import STANCE_CHOICES, STANCE_VALUES, STATUS_CHOICES, ConsensusStatus, Stance
 from debate.models import Article, Comment
 
-
-class Stance(models.TextChoices):
-    FAVOR = "favor", "Favor"
-    AGAINST = "against", "Against"
-    NEUTRAL = "neutral", "Neutral"  # discusses the topic without taking a side
-    NOT_ABOUT = "not_about", "Not about"  # does not address the topic
+__all__ = [
+    "ARTICLE_ITEM",
+    "COMMENT_ITEM",
+    "Annotation",
+    "AnnotatorStatus",
+    "Assignment",
+    "AssignmentReason",
+    "AssignmentSettings",
+    "ChangeEvent",
+    "Consensus",
+    "ConsensusStatus",
+    "GoldLabel",
+    "GuidelineVersion",
+    "ItemType",
+    "QualificationItem",
+    "QualificationStatus",
+    "Stance",
+    "Topic",
+]
 
 
 class ItemType(models.TextChoices):
@@ -29,14 +43,6 @@ class ItemType(models.TextChoices):
 # indexed filter, and a composite foreign key (migration 0004) holds it to the comment's article.
 ARTICLE_ITEM = Q(comment__isnull=True)
 COMMENT_ITEM = Q(comment__isnull=False)
-
-
-class ConsensusStatus(models.TextChoices):
-    GOLD = "gold", "Gold (adjudicated)"
-    UNANIMOUS = "unanimous", "Unanimous"
-    MAJORITY = "majority", "Majority"
-    UNRESOLVED = "unresolved", "Unresolved"
-    SINGLE = "single", "Single label"
 
 
 ITEM_HELP = "The comment labelled; NULL when the label is about the article itself."
@@ -77,7 +83,7 @@ class Annotation(models.Model):
     )
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="annotations")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
-    stance = models.CharField(max_length=16, choices=Stance.choices)
+    stance = models.CharField(max_length=16, choices=STANCE_CHOICES)
     unsure = models.BooleanField(default=False)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 (low) to 3 (high).")
     note = models.TextField(blank=True)
@@ -105,7 +111,7 @@ class Annotation(models.Model):
             models.UniqueConstraint(
                 fields=["article", "topic", "annotator"], condition=ARTICLE_ITEM, name="one_article_label_per_annotator"
             ),
-            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="annotation_stance_valid"),
+            models.CheckConstraint(condition=Q(stance__in=STANCE_VALUES), name="annotation_stance_valid"),
             models.CheckConstraint(
                 condition=Q(confidence__isnull=True) | Q(confidence__gte=1, confidence__lte=3),
                 name="annotation_confidence_1_to_3",
@@ -130,7 +136,7 @@ class GoldLabel(models.Model):
         Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="gold_labels", help_text=ITEM_HELP
     )
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="gold_labels")
-    stance = models.CharField(max_length=16, choices=Stance.choices)
+    stance = models.CharField(max_length=16, choices=STANCE_CHOICES)
     note = models.TextField(blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gold_labels")
     set_at = models.DateTimeField(auto_now=True)
@@ -141,7 +147,7 @@ class GoldLabel(models.Model):
             models.UniqueConstraint(
                 fields=["article", "topic"], condition=ARTICLE_ITEM, name="one_gold_label_per_article_item"
             ),
-            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="gold_stance_valid"),
+            models.CheckConstraint(condition=Q(stance__in=STANCE_VALUES), name="gold_stance_valid"),
         ]
 
     def __str__(self) -> str:
@@ -161,8 +167,8 @@ class Consensus(models.Model):
     )
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="consensus")
     # NULL, not "": no consensus (unresolved, or no labels yet) is not a stance and must not match one.
-    stance = models.CharField(max_length=16, choices=Stance.choices, null=True, blank=True)  # noqa: DJ001
-    status = models.CharField(max_length=16, choices=ConsensusStatus.choices, null=True, blank=True)  # noqa: DJ001
+    stance = models.CharField(max_length=16, choices=STANCE_CHOICES, null=True, blank=True)  # noqa: DJ001
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, null=True, blank=True)  # noqa: DJ001
     n = models.PositiveIntegerField(default=0, help_text="Number of labels.")
     counts = models.JSONField(default=dict, blank=True, help_text="Labels per stance.")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, overload
 
 from django.db import models
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from annotations.permissions import sees_all_labels
+from annotations.vocabulary import OPPOSING_PAIRS, Relation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -49,6 +50,20 @@ class ConsensusQuerySet(models.QuerySet["Consensus", Any]):
     def of_item_type(self, item_type: str) -> ConsensusQuerySet:
         """`article` (the articles' own items), `comment`, or `all`."""
         return _of_item_type(self, item_type)
+
+
+def relation_condition(queryset: QuerySet[Any], wanted: Relation, *, answered: str, reply: str) -> QuerySet[Any]:
+    """Rows whose stance `reply` (a field or annotation) stands in the relation `wanted` to the stance it answers,
+    `answered`: `annotations.vocabulary.relation` as a query, the "opposes" rule read from `OPPOSING_PAIRS`."""
+    agrees = Q(**{reply: F(answered)})
+    opposes = Q()
+    for answered_stance, reply_stance in OPPOSING_PAIRS:
+        opposes |= Q(**{answered: answered_stance, reply: reply_stance})
+    if wanted is Relation.AGREES:
+        return queryset.filter(agrees)
+    if wanted is Relation.OPPOSES:
+        return queryset.filter(opposes)
+    return queryset.exclude(agrees).exclude(opposes)
 
 
 def _of_item_type(queryset: Any, item_type: str) -> Any:

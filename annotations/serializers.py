@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from annotations.labels import EvidenceSpan, LabelValues
 from annotations.models import Annotation, ChangeEvent, Topic
 from annotations.permissions import sees_all_labels
 from debate.models import Article, Comment
@@ -62,6 +63,17 @@ class LabelInputSerializer(StrictSerializer):
         default=None,
         help_text="Milliseconds spent on the item before this change (the browser workspace measures it)",
     )
+
+    def label_values(self) -> LabelValues:
+        """The validated body as the action takes it (call after `is_valid`)."""
+        data = self.validated_data
+        return LabelValues(
+            stance=data["stance"],
+            unsure=data["unsure"],
+            confidence=data["confidence"],
+            note=data["note"],
+            evidence=tuple(EvidenceSpan(span["start"], span["end"], span["text"]) for span in data["evidence"]),
+        )
 
 
 class GoldInputSerializer(StrictSerializer):

@@ -43,15 +43,25 @@ from annotations.filters import (
 )
 from annotations.guidelines import acknowledge_guidelines, changes_for, outdated_counts
 from annotations.items import LabelItem
-from annotations.models import Annotation, Consensus, ConsensusStatus, GoldLabel, Stance, Topic
+from annotations.labels import EvidenceSpan, LabelValues
+from annotations.models import Annotation, Consensus, GoldLabel, Topic
 from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
 from annotations.quality import charts, queries
 from annotations.querysets import label_prefetches, with_labels_for
+from annotations.vocabulary import (
+    STANCE_CHOICES,
+    STANCE_LIST,
+    STANCE_VALUES,
+    STATUS_CHOICES,
+    STATUS_VALUES,
+    ConsensusStatus,
+    Stance,
+)
 from debate.errors import DomainError
 from debate.models import Article, Comment
 from debate.roles import authenticated_user
 
-STANCE_KEYS = {stance: str(number) for number, stance in enumerate(Stance.values, start=1)}
+STANCE_KEYS: dict[str, str] = {stance.value: str(number) for number, stance in enumerate(Stance, start=1)}
 BROWSE_PAGE_SIZE = 25
 THREAD_CHUNK = 50  # comments rendered per request; the rest of a long thread loads as the reader scrolls
 
@@ -61,9 +71,10 @@ def _stance_buttons(topic: Topic, pressed: str | None) -> SafeString:
     per request and state: one at a time, they were most of a long thread's rendering time."""
     buttons = [
         {"value": value, "label": label, "key": STANCE_KEYS[value], "pressed": str(value == pressed).lower()}
-        for value, label in Stance.choices
+        for value, label in STANCE_CHOICES
     ]
-    return mark_safe(render_to_string("annotations/_stance_buttons.html", {"buttons": buttons, "slug": topic.slug}))
+    html = render_to_string("annotations/_stance_buttons.html", {"buttons": buttons, "slug": topic.slug})
+    return mark_safe(html)  # noqa: S308 - the template engine escaped it
 
 
 def vary_on_htmx(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -181,7 +192,7 @@ def workspace_context(request: HttpRequest) -> dict[str, Any]:
     user = authenticated_user(request)
     return {
         "topics": list(Topic.objects.active()),
-        "stance_choices": [(value, label, STANCE_KEYS[value]) for value, label in Stance.choices],
+        "stance_choices": [(value, label, STANCE_KEYS[value]) for value, label in STANCE_CHOICES],
         **role_flags(user),
     }
 
@@ -236,7 +247,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
             {
                 "topic": topic,
                 "own_stance": own.get(topic.pk),
-                "mix": [(stance, mix[(article.pk, topic.pk)][stance]) for stance in Stance.values],
+                "mix": [(stance, mix[(article.pk, topic.pk)][stance]) for stance in Stance],
                 "labelled": sum(mix[(article.pk, topic.pk)].values()),
                 "mine": mine.get((article.pk, topic.pk), 0) + (topic.pk in labelled_by_me),
             }
@@ -306,7 +317,7 @@ def thread(request: HttpRequest, article_id: int) -> HttpResponse:
         {
             **context,
             "summary": summary,
-            "stance_values": Stance.values,
+            "stance_values": STANCE_VALUES,
             "previous_start": max(start - THREAD_CHUNK, 0) if start else None,
         },
     )
@@ -357,39 +368,37 @@ def _int_or_none(value: str | None) -> int | None:
 
 def _label_change(
     operation: str, argument: str, post: QueryDict, topic: Topic, item: LabelItem, current: Annotation | None
-) -> dict[str, Any] | None:
+) -> LabelValues | None:
     """The label after the requested change, or None to remove it. Values come from the current label."""
-    values: dict[str, Any] = {
-        "stance": current.stance if current else None,
-        "unsure": current.unsure if current else False,
-        "confidence": current.confidence if current else None,
-        "note": current.note if current else "",
-        "evidence": list(current.evidence) if current else [],
-    }
+    stance = current.stance if current else None
+    unsure = current.unsure if current else False
+    note = current.note if current else ""
+    evidence = list(actions.evidence_of(current.evidence)) if current else []
     if operation == "clear":
         return None
-    if operation in Stance.values:
-        values["stance"] = operation
+    if operation in STANCE_VALUES:
+        stance = operation
     elif operation == "unsure":
-        values["unsure"] = not values["unsure"]
+        unsure = not unsure
     elif operation == "note":
-        values["note"] = post.get(f"note-{topic.slug}", "")
+        note = post.get(f"note-{topic.slug}", "")
     elif operation == "evidence":
         start, end = _int_or_none(post.get("start")), _int_or_none(post.get("end"))
         if start is None or end is None:
             raise ValidationError({"evidence": f"select some text of the {item.item_type.value} first"})
         # The browser sends offsets only; the span's text is the body's own, by construction.
-        values["evidence"].append({"start": start, "end": end, "text": item.body[start:end]})
+        evidence.append(EvidenceSpan(start, end, item.body[start:end]))
     elif operation == "remove":
         index = _int_or_none(argument)
-        if index is not None and 0 <= index < len(values["evidence"]):
-            del values["evidence"][index]
+        if index is not None and 0 <= index < len(evidence):
+            del evidence[index]
     else:
         known = "a stance, unsure, note, evidence, remove or clear"
         raise ValidationError({"do": f"unknown action {operation!r}; expected {known}"})
-    if values["stance"] is None:
-        raise ValidationError({"stance": f"choose a stance first; one of {', '.join(Stance.values)}"})
-    return values
+    if stance is None:
+        raise ValidationError({"stance": f"choose a stance first; one of {STANCE_LIST}"})
+    confidence = current.confidence if current else None
+    return LabelValues(stance, unsure, confidence, note, tuple(evidence))
 
 
 @login_required
@@ -413,10 +422,9 @@ def label_write(request: HttpRequest, comment_id: int | None = None, article_id:
     def change() -> None:
         values = _label_change(operation, argument, request.POST, topic, item, current)
         if values is None:
-            if current is not None:
-                actions.clear_stance(actor=user, **target, topic=topic, if_match=if_match)
+            actions.clear_stance(actor=user, **target, topic=topic, if_match=if_match, missing_ok=True)
         else:
-            actions.set_stance(actor=user, **target, topic=topic, if_match=if_match, **values)
+            actions.set_stance(actor=user, **target, topic=topic, if_match=if_match, values=values)
 
     error, status = _attempt(change)
     errors = {topic.slug: error} if error else None
@@ -687,8 +695,8 @@ def browse(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "articles": Article.objects.order_by("source").only("id", "title"),
             "annotators": annotators,
-            "statuses": ConsensusStatus.choices,
-            "stances": Stance.choices,
+            "statuses": STATUS_CHOICES,
+            "stances": STANCE_CHOICES,
             "relations": RELATION_CHOICES,
             "article_relations": ARTICLE_RELATION_CHOICES,
             "thread_mixes": THREAD_MIX_CHOICES,
@@ -754,13 +762,13 @@ ADJUDICATION_RELATED = ("topic", "article__author", "comment__author", "comment_
 def _adjudication_queryset(params: QueryDict) -> tuple[QuerySet[Consensus], dict[str, str]]:
     """Items to adjudicate: unresolved by default, or any status; optionally one topic and one article."""
     chosen = {
-        "status": params.get("status", "unresolved"),
+        "status": params.get("status", ConsensusStatus.UNRESOLVED.value),
         "topic": params.get("topic", ""),
         "article": params.get("article", ""),
     }
     rows = Consensus.objects.exclude(status=None).select_related(*ADJUDICATION_RELATED)
     if chosen["status"] != "any":
-        if chosen["status"] not in ConsensusStatus.values:
+        if chosen["status"] not in STATUS_VALUES:
             raise ValidationError({"status": f"unknown status {chosen['status']!r}"})
         rows = rows.filter(status=chosen["status"])
     if chosen["topic"]:
@@ -798,7 +806,7 @@ def adjudicate(request: HttpRequest) -> HttpResponse:
             "items": _adjudication_items(list(page.object_list)),
             "chosen": chosen,
             "query": query.urlencode(),
-            "statuses": ConsensusStatus.choices,
+            "statuses": STATUS_CHOICES,
             "articles": Article.objects.order_by("source").only("id", "title"),
         },
     )
@@ -824,7 +832,7 @@ def gold_write(
         if request.POST.get("op") == "clear":
             actions.clear_gold(actor=user, **target, topic=topic)
         else:
-            stance, note = request.POST.get("stance"), request.POST.get("note", "")
+            stance, note = request.POST.get("stance") or "", request.POST.get("note", "")
             actions.set_gold(actor=user, **target, topic=topic, stance=stance, note=note)
 
     error, status = _attempt(change)

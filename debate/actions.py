@@ -222,7 +222,8 @@ def _check_lengths(source: str, document: ParsedDocument) -> None:
 
     def limit(model: type[Article] | type[Author], name: str) -> int:
         field = model._meta.get_field(name)
-        assert isinstance(field, models.CharField)
+        if not isinstance(field, models.CharField):
+            raise TypeError(f"{model.__name__}.{name} is not a CharField")
         return int(field.max_length or 0)
 
     for what, value, most in [

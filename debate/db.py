@@ -27,14 +27,20 @@ __all__ = ["CHUNK_SIZE", "binary_rows", "insert_rows", "one_snapshot", "reserve_
 CHUNK_SIZE = 2000
 
 
+def _primary_key(model: type[models.Model]) -> models.Field[Any, Any]:
+    pk = model._meta.pk
+    if pk is None:
+        raise TypeError(f"{model.__name__} has no primary key")
+    return pk
+
+
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     """`count` fresh primary keys from the table's sequence; None where there is no sequence to draw from."""
     if connection.vendor != "postgresql":
         return None
     if not count:
         return []
-    pk = model._meta.pk
-    assert pk is not None
+    pk = _primary_key(model)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -113,8 +119,7 @@ def update_rows(objects: Sequence[models.Model], names: Sequence[str], batch_siz
         model._default_manager.bulk_update(objects, names, batch_size=batch_size)
         return
     meta = model._meta
-    pk = meta.pk
-    assert pk is not None
+    pk = _primary_key(model)
     fields = [meta.get_field(name) for name in names]
     concrete = [field for field in fields if isinstance(field, models.Field)]
     if len(concrete) != len(fields):
@@ -132,8 +137,8 @@ def update_rows(objects: Sequence[models.Model], names: Sequence[str], batch_siz
                 for obj in batch
                 for field in columns
             ]
-            cursor.execute(
-                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+            cursor.execute(  # identifiers quoted by the backend, values bound as parameters
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608
                 f"FROM (VALUES {', '.join([row] * len(batch))}) AS v({names_list}) "
                 f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}",
                 params,
@@ -174,7 +179,8 @@ def binary_rows(rows: QuerySet[Any, tuple[Any, ...]]) -> Iterator[tuple[Any, ...
     # ORM's iterator uses outside a transaction) would first copy the whole result aside on the server.
     with transaction.atomic():
         raw = connection.connection
-        assert raw is not None
+        if raw is None:
+            raise RuntimeError("no database connection inside an atomic block")
         with (
             connection.wrap_database_errors,
             raw.cursor(name=f"export_{id(rows):x}", binary=True, withhold=False) as cursor,

@@ -257,8 +257,7 @@ def _parse_article(
     end = len(lines)
     if filed_under is not None:
         match = _FILED_UNDER.match(lines[filed_under])
-        assert match is not None
-        tags = [tag.strip() for tag in match.group("tags").split(",") if tag.strip()]
+        tags = [tag.strip() for tag in match.group("tags").split(",") if tag.strip()] if match else []
         end = filed_under
     if author_at is not None:
         author = _clean_name(lines[author_at])

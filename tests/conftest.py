@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 
-from annotations.actions import set_stance
+from annotations.actions import evidence_of, set_stance
+from annotations.labels import LabelValues
 from annotations.models import Annotation, Topic
 from annotations.topics import DEFAULT_TOPICS
 from debate.actions import import_document, issue_api_token
@@ -159,10 +160,21 @@ def topics(db: None) -> dict[str, Topic]:
     return created
 
 
-def label(user: User, item: Comment | Article, topic: Topic, stance: str, **values: Any) -> Annotation:
+def label(
+    user: User,
+    item: Comment | Article,
+    topic: Topic,
+    stance: str,
+    *,
+    unsure: bool = False,
+    confidence: int | None = None,
+    note: str = "",
+    evidence: Sequence[Mapping[str, object]] = (),
+) -> Annotation:
     """Set a label on a comment or on the article itself through the action, as the API would, for test set-up."""
     target: dict[str, Any] = {"comment": item} if isinstance(item, Comment) else {"article": item}
-    return set_stance(actor=user, **target, topic=topic, stance=stance, **values).annotation
+    values = LabelValues(stance, unsure, confidence, note, evidence_of(list(evidence)))
+    return set_stance(actor=user, **target, topic=topic, values=values).annotation
 
 
 def comments_by_number(article: Article) -> dict[int, Comment]:

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from annotations.actions import TopicClosed, clear_stance, set_stance
+from annotations.actions import TopicClosed, clear_stance
 from annotations.bulk import LabelExists, LabelRow, import_labels
 from annotations.consensus import compute_consensus
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
@@ -93,7 +93,7 @@ def test_labels_history_and_consensus(
     }
 
     # The item locks exist: the actions carry on from the imported state.
-    set_stance(actor=annotators[1], comment=comments[1], topic=topic, stance="against")
+    label(annotators[1], comments[1], topic, "against")
     assert consensus_of(comments[1], topic) == expected_consensus(comments[1], topic)
     assert consensus_of(comments[1], topic)[:2] == (None, "unresolved")
 
@@ -115,8 +115,8 @@ def test_versions_continue_the_history_of_a_deleted_label(
 ) -> None:
     comment = comments_by_number(cluster_article)[5]
     topic = topics["cluster-munitions"]
-    set_stance(actor=annotators[0], comment=comment, topic=topic, stance="favor")
-    set_stance(actor=annotators[0], comment=comment, topic=topic, stance="against")
+    label(annotators[0], comment, topic, "favor")
+    label(annotators[0], comment, topic, "against")
     clear_stance(actor=annotators[0], comment=comment, topic=topic)
     import_labels(labels=[LabelRow(comment.pk, topic.pk, annotators[0].pk, "neutral")])
     assert Annotation.objects.get(comment=comment, topic=topic).version == 3

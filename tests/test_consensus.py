@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from annotations.consensus import ConsensusResult, compute_consensus
+from annotations.vocabulary import ConsensusStatus, Stance
 
 STANCES = ["favor", "against", "neutral", "not_about"]
 
@@ -19,12 +20,12 @@ def test_no_labels_have_no_consensus() -> None:
 
 
 def test_one_label_is_single() -> None:
-    assert compute_consensus(["against"]) == ConsensusResult("against", "single", 1, {"against": 1})
+    assert compute_consensus(["against"]) == ConsensusResult(Stance.AGAINST, ConsensusStatus.SINGLE, 1, {"against": 1})
 
 
 @pytest.mark.parametrize("n", [2, 3, 7])
 def test_two_or_more_labels_that_all_agree_are_unanimous(n: int) -> None:
-    assert compute_consensus(["favor"] * n) == ConsensusResult("favor", "unanimous", n, {"favor": n})
+    assert compute_consensus(["favor"] * n) == ConsensusResult(Stance.FAVOR, ConsensusStatus.UNANIMOUS, n, {"favor": n})
 
 
 @pytest.mark.parametrize(

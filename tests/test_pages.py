@@ -7,10 +7,9 @@ import re
 import pytest
 from django.test import Client
 
-from annotations.actions import set_stance
 from annotations.models import Annotation, Topic
 from debate.models import Article, Comment
-from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA
+from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, label
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def label_everything(article: Article, topics: dict[str, Topic], users) -> None:
     for index, comment in enumerate(Comment.objects.filter(article=article)):
         for offset, topic in enumerate(topics.values()):
             for rank, user in enumerate(users):
-                set_stance(actor=user, comment=comment, topic=topic, stance=stances[(index + offset + rank) % 4])
+                label(user, comment, topic, stances[(index + offset + rank) % 4])
 
 
 @pytest.mark.parametrize("role", ["annotator", "curator", "researcher"])
@@ -96,8 +95,8 @@ def test_htmx_label_write_answers_with_the_panel_alone(
     assert "<html" not in html
     assert 'aria-pressed="true"' in html
     assert "HX-Request" in response["Vary"]
-    label = Annotation.objects.get(annotator=annotator, comment=comment)
-    assert (label.topic.slug, label.stance, label.version) == ("strikes-in-russia", "against", 1)
+    stored = Annotation.objects.get(annotator=annotator, comment=comment)
+    assert (stored.topic.slug, stored.stance, stored.version) == ("strikes-in-russia", "against", 1)
 
 
 def test_plain_form_post_redirects_back_to_the_comment(
@@ -137,8 +136,8 @@ def test_stale_panel_write_is_refused_inline_and_shows_the_current_label(
     annotator = make_user("annotator")
     comment = Comment.objects.get(article=cluster_article, number=5)
     topic = topics["cluster-munitions"]
-    set_stance(actor=annotator, comment=comment, topic=topic, stance="favor")  # version 1, seen by tab A
-    set_stance(actor=annotator, comment=comment, topic=topic, stance="against")  # version 2, from tab B
+    label(annotator, comment, topic, "favor")  # version 1, seen by tab A
+    label(annotator, comment, topic, "against")  # version 2, from tab B
 
     response = client_for(annotator).post(
         f"/comments/{comment.pk}/labels/",
@@ -186,7 +185,7 @@ def test_evidence_offsets_from_the_page_become_spans_of_the_body(
 ) -> None:
     annotator = make_user("annotator")
     comment = Comment.objects.get(article=cluster_article, number=1)
-    set_stance(actor=annotator, comment=comment, topic=topics["cluster-munitions"], stance="favor")
+    label(annotator, comment, topics["cluster-munitions"], "favor")
     start = comment.body.index("their choice")
 
     response = client_for(annotator).post(
@@ -201,9 +200,9 @@ def test_evidence_offsets_from_the_page_become_spans_of_the_body(
     )
 
     assert response.status_code == 200
-    label = Annotation.objects.get(annotator=annotator, comment=comment)
-    assert label.evidence == [{"start": start, "end": start + 12, "text": "their choice"}]
-    assert label.version == 2
+    stored = Annotation.objects.get(annotator=annotator, comment=comment)
+    assert stored.evidence == [{"start": start, "end": start + 12, "text": "their choice"}]
+    assert stored.version == 2
 
 
 def test_researchers_get_no_buttons_and_their_writes_are_refused(
@@ -252,9 +251,9 @@ def test_annotators_browse_by_their_own_labels_only(
     me, other = make_user("annotator", "me"), make_user("annotator", "other")
     topic = topics["cluster-munitions"]
     comments = {c.number: c for c in Comment.objects.filter(article=cluster_article)}
-    set_stance(actor=me, comment=comments[1], topic=topic, stance="favor")
+    label(me, comments[1], topic, "favor")
     for number in (2, 3):
-        set_stance(actor=other, comment=comments[number], topic=topic, stance="favor")
+        label(other, comments[number], topic, "favor")
 
     response = client_for(me).get("/browse/", {"topic": "cluster-munitions", "stance": "favor"}, headers=HTMX)
 
@@ -297,12 +296,7 @@ def test_browse_offers_the_stance_flow_filters_and_flags_authors_on_both_sides(
     article = seeds[STRIKES_IN_RUSSIA]
     annotator = make_user("annotator")
     for number, stance in {5: "favor", 8: "against", 7: "favor", 9: "favor"}.items():
-        set_stance(
-            actor=annotator,
-            comment=Comment.objects.get(article=article, number=number),
-            topic=topics["strikes-in-russia"],
-            stance=stance,
-        )
+        label(annotator, Comment.objects.get(article=article, number=number), topics["strikes-in-russia"], stance)
     client = client_for(make_user("researcher"))
 
     opposing = client.get("/browse/", {"topic": "strikes-in-russia", "relation": "opposes"}, headers=HTMX)
@@ -337,7 +331,7 @@ def test_thread_page_shows_curators_the_stance_summary(
     annotator = make_user("annotator")
     comments = {c.number: c for c in Comment.objects.filter(article=cluster_article)}
     for number, stance in {1: "favor", 3: "against", 2: "against"}.items():
-        set_stance(actor=annotator, comment=comments[number], topic=topics["cluster-munitions"], stance=stance)
+        label(annotator, comments[number], topics["cluster-munitions"], stance)
 
     html = client_for(make_user("curator")).get(f"/articles/{cluster_article.pk}/").content.decode()
 
@@ -379,10 +373,10 @@ def test_htmx_article_label_write_answers_with_the_articles_panel_alone(
     assert "the label changed since you read it" in stale.content.decode()
     assert plain.status_code == 302
     assert plain["Location"] == f"/articles/{article.pk}/#a{article.pk}"
-    label = Annotation.objects.get(annotator=annotator, article=article, topic__slug="cluster-munitions")
-    assert label.comment_id is None
-    assert (label.stance, label.version) == ("against", 2)
-    assert label.evidence == [{"start": start, "end": start + 17, "text": "cluster munitions"}]
+    stored = Annotation.objects.get(annotator=annotator, article=article, topic__slug="cluster-munitions")
+    assert stored.comment_id is None
+    assert (stored.stance, stored.version) == ("against", 2)
+    assert stored.evidence == [{"start": start, "end": start + 17, "text": "cluster munitions"}]
     assert Annotation.objects.filter(annotator=annotator, comment=None).count() == 2
 
 
@@ -391,7 +385,7 @@ def test_the_article_list_opens_every_article_for_labelling(
 ) -> None:
     annotator = make_user("annotator")
     article = seeds["003_fe0cb380292f74eb.txt"]
-    set_stance(actor=annotator, article=article, topic=topics["cluster-munitions"], stance="against")
+    label(annotator, article, topics["cluster-munitions"], "against")
 
     html = client_for(annotator).get("/").content.decode()
 
@@ -408,8 +402,8 @@ def test_the_dashboard_reads_agreement_with_and_without_the_articles(
     article = seeds["003_fe0cb380292f74eb.txt"]
     comment = Comment.objects.get(article=seeds[CLUSTER_MUNITIONS], number=1)
     for user, stance in ((first, "against"), (second, "favor")):
-        set_stance(actor=user, article=article, topic=topics["cluster-munitions"], stance=stance)
-        set_stance(actor=user, comment=comment, topic=topics["cluster-munitions"], stance="neutral")
+        label(user, article, topics["cluster-munitions"], stance)
+        label(user, comment, topics["cluster-munitions"], "neutral")
     client = client_for(make_user("curator"))
 
     def cluster_report(items: str):  # the agreement report the page shows for the topic

@@ -7,11 +7,10 @@ from collections.abc import Callable
 import pytest
 from django.contrib.auth.models import User
 
-from annotations.actions import set_stance
 from annotations.models import Annotation, ChangeEvent, Consensus, Topic
 from annotations.quality.agreement import topic_report
 from debate.models import Article, Comment
-from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api
+from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api, label
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +21,8 @@ def comment(article: Article, number: int) -> Comment:
     return Comment.objects.get(article=article, number=number)
 
 
-def label(user: User, article: Article, number: int, topic: Topic, stance: str) -> None:
-    set_stance(actor=user, comment=comment(article, number), topic=topic, stance=stance)
+def label_number(user: User, article: Article, number: int, topic: Topic, stance: str) -> None:
+    label(user, comment(article, number), topic, stance)
 
 
 # --- gold --------------------------------------------------------------------------------------------------
@@ -34,8 +33,8 @@ def test_curator_sets_gold_and_consensus_reads_it_first(
 ) -> None:
     a1, a2 = make_user("annotator", "a1"), make_user("annotator", "a2")
     target = comment(cluster_article, 4)
-    label(a1, cluster_article, 4, topics[CM], "favor")
-    label(a2, cluster_article, 4, topics[CM], "against")
+    label_number(a1, cluster_article, 4, topics[CM], "favor")
+    label_number(a2, cluster_article, 4, topics[CM], "against")
     curator = api_as("curator", "cora")
     path = f"/comments/{target.pk}/gold/{CM}/"
 
@@ -105,7 +104,7 @@ def test_gold_shows_in_records_and_filters_for_researchers_but_not_for_annotator
     api_as: Callable[..., Api], make_user, topics: dict[str, Topic], cluster_article: Article
 ) -> None:
     annotator = make_user("annotator", "ann")
-    label(annotator, cluster_article, 6, topics[CM], "favor")
+    label_number(annotator, cluster_article, 6, topics[CM], "favor")
     curator = api_as("curator")
     curator.put(f"/comments/{comment(cluster_article, 6).pk}/gold/{CM}/", {"stance": "against", "note": "irony"})
     researcher, own = api_as("researcher"), api_as(annotator)
@@ -141,10 +140,10 @@ def three_annotators(make_user, topics: dict[str, Topic], seeds: dict[str, Artic
         for index, item in enumerate(Comment.objects.filter(article=article).order_by("number")):
             base = ["favor", "against", "neutral", "not_about", "not_about"][index % 5]
             for topic in topics.values():
-                set_stance(actor=annotators[0], comment=item, topic=topic, stance=base)
-                set_stance(actor=annotators[1], comment=item, topic=topic, stance=base if index % 7 else "neutral")
+                label(annotators[0], item, topic, base)
+                label(annotators[1], item, topic, base if index % 7 else "neutral")
                 if index % 3:
-                    set_stance(actor=annotators[2], comment=item, topic=topic, stance=base if index % 4 else "favor")
+                    label(annotators[2], item, topic, base if index % 4 else "favor")
     return annotators
 
 
@@ -256,7 +255,7 @@ def flow(make_user, topics: dict[str, Topic], seeds: dict[str, Article]) -> Arti
     article = seeds[STRIKES_IN_RUSSIA]
     annotator = make_user("annotator", "flow")
     for number, stance in {5: "favor", 8: "against", 7: "favor", 9: "favor", 10: "neutral"}.items():
-        label(annotator, article, number, topics[SR], stance)
+        label_number(annotator, article, number, topics[SR], stance)
     return article
 
 

@@ -14,13 +14,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
-from annotations.assignment.plan import Facts, PlanSettings, plan
+from annotations.assignment.plan import Facts, Plan, PlanSettings, plan
 from annotations.models import (
     ORDINARY_REASONS,
     Annotation,
@@ -53,7 +53,7 @@ SETTING_FIELDS = (
 )
 
 
-def can_manage_assignment(user: Any) -> bool:
+def can_manage_assignment(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return can_curate(user)
 
 
@@ -185,7 +185,7 @@ def _facts(settings: AssignmentSettings) -> Facts:
     )
 
 
-def _store(result: Any) -> None:
+def _store(result: Plan[int, int]) -> None:
     """Write the plan: new rows created, moved ones updated, dropped ones deleted (qualification rows are not
     the plan's and stay)."""
     wanted = {
@@ -234,7 +234,7 @@ def _store(result: Any) -> None:
     )
 
 
-def _number(values: Mapping[str, Any], name: str, low: float, high: float, *, below_high: bool = False) -> float:
+def _number(values: Mapping[str, object], name: str, low: float, high: float, *, below_high: bool = False) -> float:
     value = values[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError({name: f"{value!r} is not a number"})
@@ -244,7 +244,7 @@ def _number(values: Mapping[str, Any], name: str, low: float, high: float, *, be
     return float(value)
 
 
-def _whole(values: Mapping[str, Any], name: str, low: int, *, nullable: bool) -> int | None:
+def _whole(values: Mapping[str, object], name: str, low: int, *, nullable: bool) -> int | None:
     value = values[name]
     if value is None and nullable:
         return None
@@ -255,14 +255,14 @@ def _whole(values: Mapping[str, Any], name: str, low: int, *, nullable: bool) ->
     return value
 
 
-def _flag(values: Mapping[str, Any], name: str) -> bool:
+def _flag(values: Mapping[str, object], name: str) -> bool:
     value = values[name]
     if not isinstance(value, bool):
         raise ValidationError({name: f"{value!r} is not true or false"})
     return value
 
 
-def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+def clean_settings(values: Mapping[str, object]) -> dict[str, float | int | bool | None]:
     """The given settings checked one by one; fields left out keep their value."""
     unknown = sorted(set(values) - set(SETTING_FIELDS))
     if unknown:
@@ -279,7 +279,7 @@ def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         "qualification_size": lambda: _whole(values, "qualification_size", 1, nullable=False),
         "qualification_pass": lambda: _number(values, "qualification_pass", 0, 1),
     }
-    cleaned: dict[str, Any] = {}
+    cleaned: dict[str, float | int | bool | None] = {}
     errors: dict[str, str] = {}
     for name in values:
         try:
@@ -292,7 +292,7 @@ def clean_settings(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def update_assignment_settings(*, actor: User, values: Mapping[str, Any]) -> AssignmentSettings:
+def update_assignment_settings(*, actor: User, values: Mapping[str, object]) -> AssignmentSettings:
     """A curator's or admin's assignment settings; the plan follows at once.
 
     Switching qualification on exempts the annotators who have labelled already: qualification is for new
@@ -463,7 +463,7 @@ def evaluate_checks(*, annotator: User) -> AnnotatorStatus:
 
 
 @transaction.atomic
-def update_annotator_status(*, actor: User, annotator: User, values: Mapping[str, Any]) -> AnnotatorStatus:
+def update_annotator_status(*, actor: User, annotator: User, values: Mapping[str, object]) -> AnnotatorStatus:
     """A curator pauses or resumes an annotator, clears a flag, or decides a qualification by hand."""
     if not can_manage_assignment(actor):
         raise PermissionDenied("only curators and admins manage annotators")
@@ -484,9 +484,10 @@ def update_annotator_status(*, actor: User, annotator: User, values: Mapping[str
             raise ValidationError({"flagged": "attention checks raise flags; a curator can only clear one (false)"})
         status.flagged, status.flag_reason, status.flagged_at = False, "", None
     if "qualification" in values:
-        if values["qualification"] not in QualificationStatus.values:
+        qualification = values["qualification"]
+        if not isinstance(qualification, str) or qualification not in QualificationStatus.values:
             raise ValidationError({"qualification": f"choose one of {', '.join(QualificationStatus.values)}"})
-        status.qualification = values["qualification"]
+        status.qualification = qualification
         if status.qualification == QualificationStatus.PENDING:
             Assignment.objects.filter(
                 annotator=annotator, reason=AssignmentReason.QUALIFICATION, scored_at__isnull=True

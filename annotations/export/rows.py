@@ -45,7 +45,8 @@ _ANNOTATION_PATHS = {
     "guideline_version": "guideline_version",
     "lead_time_ms": "lead_time_ms",
 }
-assert tuple(_ANNOTATION_PATHS) == ANNOTATION_COLUMNS
+if tuple(_ANNOTATION_PATHS) != ANNOTATION_COLUMNS:  # the columns' order is the export's contract
+    raise ImportError("annotations.export.rows names the export columns in another order than formats.py")
 
 
 def export_filename(kind: str, extension: str) -> str:

@@ -78,6 +78,8 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from annotations.vocabulary import STANCE_VALUES, Stance
+
 __all__ = [
     "ABOUT",
     "DEFAULT_CONFIDENCE",
@@ -106,8 +108,8 @@ __all__ = [
     "topic_report_from_arrays",
 ]
 
-STANCES: tuple[str, ...] = ("favor", "against", "neutral", "not_about")
-NOT_ABOUT = "not_about"
+STANCES: tuple[str, ...] = STANCE_VALUES
+NOT_ABOUT: str = Stance.NOT_ABOUT
 ABOUT = "about"
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0

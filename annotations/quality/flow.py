@@ -6,6 +6,8 @@ For a reply and the comment it answers, both with a consensus stance on a topic:
 * ``opposes``: one favors, the other is against;
 * ``shifts``: anything else, i.e. one of them addresses the topic and the other does not, or one takes a
   side and the other is neutral.
+
+The rule itself is `annotations.vocabulary.relation`.
 """
 
 from __future__ import annotations
@@ -13,19 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
 
-Relation = Literal["agrees", "opposes", "shifts"]
-RELATIONS: tuple[Relation, ...] = ("agrees", "opposes", "shifts")
-SIDES = frozenset({"favor", "against"})
+from annotations.vocabulary import Relation, relation, takes_both_sides
 
-
-def relation(parent_stance: str, reply_stance: str) -> Relation:
-    if parent_stance == reply_stance:
-        return "agrees"
-    if {parent_stance, reply_stance} == SIDES:
-        return "opposes"
-    return "shifts"
+__all__ = ["FlowSummary", "Relation", "relation", "summarise", "takes_both_sides"]
 
 
 @dataclass
@@ -45,16 +38,16 @@ class FlowSummary:
     @property
     def share_opposing(self) -> float | None:
         """Opposing links among links whose two ends both have a consensus stance; None when there are none."""
-        return self.relations["opposes"] / self.labelled_links if self.labelled_links else None
+        return self.relations[Relation.OPPOSES] / self.labelled_links if self.labelled_links else None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "stances": dict(sorted(self.stances.items())),
-            "reply_links": {name: self.relations[name] for name in RELATIONS},
+            "reply_links": {name.value: self.relations[name] for name in Relation},
             "labelled_reply_links": self.labelled_links,
             "share_opposing": self.share_opposing,
             "article_stance": self.article_stance,
-            "answers_to_article": {name: self.article_relations[name] for name in RELATIONS},
+            "answers_to_article": {name.value: self.article_relations[name] for name in Relation},
             "labelled_answers_to_article": sum(self.article_relations.values()),
         }
 
@@ -74,8 +67,3 @@ def summarise(
     summary.relations.update(relation(parent, reply) for parent, reply in links)
     summary.article_relations.update(relation(article, comment) for article, comment in article_links)
     return summary
-
-
-def takes_both_sides(stances: Iterable[str]) -> bool:
-    """An author's stances on one topic in one article include both favor and against."""
-    return set(stances) >= SIDES

@@ -19,12 +19,13 @@ from django.db.models.functions import Coalesce
 from annotations.assignment.queries import agreement_sample
 from annotations.models import Annotation, AssignmentSettings, Consensus, Topic
 from annotations.quality.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
-from annotations.quality.flow import FlowSummary, summarise, takes_both_sides
+from annotations.quality.flow import FlowSummary, summarise
+from annotations.vocabulary import SIDES, ConsensusStatus, takes_both_sides
 from debate.db import stream_rows
 from debate.models import Article, Comment, ReplyLink
 
 # Categories of a consensus distribution: the four stances, and items whose annotators disagree.
-CATEGORIES = (*STANCES, "unresolved")
+CATEGORIES = (*STANCES, ConsensusStatus.UNRESOLVED.value)
 
 # Which items a measure reads: every item, the comments only, or the articles' own items only.
 ItemSelection = Literal["all", "comments", "articles"]
@@ -203,7 +204,7 @@ def stance_distribution(*, by_article: bool = False, items: ItemSelection = DEFA
     )
     for row in counted:
         key = row["article_id"] if by_article else "all"
-        result[key][row["topic__slug"]][row["stance"] or "unresolved"] += row["n"]
+        result[key][row["topic__slug"]][row["stance"] or ConsensusStatus.UNRESOLVED.value] += row["n"]
     return {str(key): {topic: dict(counts) for topic, counts in topics.items()} for key, topics in result.items()}
 
 
@@ -251,7 +252,7 @@ def authors_taking_both_sides(comments: Iterable[Comment]) -> dict[tuple[int, in
         Consensus.objects.filter(
             comment__article_id__in={article for article, _ in pairs},
             comment__author_id__in={author for _, author in pairs},
-            stance__in=["favor", "against"],
+            stance__in=sorted(SIDES),
         )
         .exclude(comment__author=None)
         .values_list("comment__article_id", "comment__author_id", "topic__slug", "stance")

@@ -12,6 +12,7 @@ import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from annotations import vocabulary
 from debate.rendering import Block, body_blocks
 
 register = template.Library()
@@ -36,7 +37,7 @@ def _same_site_sources_only(tag: str, attribute: str, value: str) -> str | None:
 def markdown(text: str) -> SafeString:
     """Guidelines are written by admins in Markdown; the HTML is still sanitised before it reaches a page."""
     html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
-    return mark_safe(nh3.clean(html, attribute_filter=_same_site_sources_only))
+    return mark_safe(nh3.clean(html, attribute_filter=_same_site_sources_only))  # noqa: S308 - sanitised by nh3
 
 
 @register.filter
@@ -47,10 +48,8 @@ def blocks(comment: Any) -> list[Block]:
 
 @register.filter
 def stance_label(value: str | None) -> str:
-    """`not_about` -> `not about`; the display names of the Stance choices, lower-cased."""
-    from annotations.models import Stance
-
-    return str(Stance(value).label).lower() if value in Stance.values else (value or "")
+    """`not_about` -> `not about`; the display names of the stances, lower-cased."""
+    return vocabulary.stance_label(value)
 
 
 @register.filter

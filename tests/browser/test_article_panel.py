@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotations.actions import set_stance
 from annotations.models import Annotation, Consensus, Topic
 from debate.models import Article
 from tests.browser.conftest import screenshot, wait_saved
+from tests.conftest import label
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -133,8 +133,8 @@ def test_screenshots_of_the_thread_page_with_the_article_panel(
     curator = make_user("curator", "cora")
     annotator = make_user("annotator", "abe")
     for user, stance in ((curator, "against"), (annotator, "against")):
-        set_stance(actor=user, article=article, topic=topics["cluster-munitions"], stance=stance)
-    set_stance(actor=curator, article=article, topic=topics["strikes-in-russia"], stance="not_about", unsure=True)
+        label(user, article, topics["cluster-munitions"], stance)
+    label(curator, article, topics["strikes-in-russia"], "not_about", unsure=True)
     page = open_as(curator, width=width)
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"/articles/{article.pk}/")

@@ -8,13 +8,13 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
-from annotations.actions import set_gold, set_stance
+from annotations.actions import set_gold
 from annotations.assignment.actions import mark_qualification_item, update_assignment_settings
 from annotations.guidelines import revise_guidelines
 from annotations.models import Assignment, AssignmentReason, AssignmentSettings, Topic
 from debate.models import Article, Comment
 from tests.browser.conftest import screenshot
-from tests.conftest import CLUSTER_MUNITIONS, comments_by_number
+from tests.conftest import CLUSTER_MUNITIONS, comments_by_number, label
 
 GOLD = {1: "favor", 2: "not_about"}
 
@@ -150,7 +150,7 @@ def test_the_browse_filter_finds_labels_made_under_older_guidelines(
     ann = make_user("annotator", "ann")
     comments = comments_by_number(seeds[CLUSTER_MUNITIONS])
     for number in (1, 2, 3):
-        set_stance(actor=ann, comment=comments[number], topic=topics["cluster-munitions"], stance="favor")
+        label(ann, comments[number], topics["cluster-munitions"], "favor")
     revise_guidelines(
         actor=make_user("admin", "root"),
         topic=topics["cluster-munitions"],
@@ -158,7 +158,7 @@ def test_the_browse_filter_finds_labels_made_under_older_guidelines(
         guidelines=topics["cluster-munitions"].guidelines + "\nDud rates alone are **neutral**.",
         note="dud rates",
     )
-    set_stance(actor=ann, comment=comments[4], topic=topics["cluster-munitions"], stance="against")
+    label(ann, comments[4], topics["cluster-munitions"], "against")
     page = open_as(ann)
     page.get_by_role("link", name="Browse").click()
     page.get_by_label("Labelled under older guidelines").check()

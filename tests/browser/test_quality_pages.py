@@ -7,11 +7,10 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotations.actions import set_stance
 from annotations.models import ChangeEvent, Consensus, GoldLabel, Topic
 from debate.models import Article, Comment
 from tests.browser.conftest import screenshot
-from tests.conftest import CLUSTER_MUNITIONS
+from tests.conftest import CLUSTER_MUNITIONS, label
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,15 +23,9 @@ def disagreements(make_user, topics: dict[str, Topic], seeds: dict[str, Article]
     items = list(Comment.objects.filter(article=article, number__lte=6).order_by("number"))
     for item in items:
         for annotator, stance in zip(annotators, ["favor", "against", "neutral"], strict=True):
-            set_stance(actor=annotator, comment=item, topic=topics["cluster-munitions"], stance=stance)
-            set_stance(actor=annotator, comment=item, topic=topics["strikes-in-russia"], stance="not_about")
-    set_stance(
-        actor=annotators[0],
-        comment=items[0],
-        topic=topics["cluster-munitions"],
-        stance="favor",
-        note="see the last line",
-    )
+            label(annotator, item, topics["cluster-munitions"], stance)
+            label(annotator, item, topics["strikes-in-russia"], "not_about")
+    label(annotators[0], items[0], topics["cluster-munitions"], "favor", note="see the last line")
     return items
 
 

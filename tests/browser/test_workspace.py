@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotations.actions import set_stance
 from annotations.models import Annotation, Topic
 from debate.actions import import_document
 from debate.models import Article, Comment
 from tests.browser.conftest import screenshot, wait_saved
-from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA
+from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, label
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -130,7 +129,7 @@ def test_shortcuts_do_not_fire_while_typing_a_note(
     annotator = make_user("annotator")
     article = seeds[STRIKES_IN_RUSSIA]
     target = comment(article, 1)
-    set_stance(actor=annotator, comment=target, topic=topics["cluster-munitions"], stance="favor")
+    label(annotator, target, topics["cluster-munitions"], "favor")
     page = open_as(annotator)
     page.goto(f"/articles/{article.pk}/")
 
@@ -147,9 +146,9 @@ def test_shortcuts_do_not_fire_while_typing_a_note(
     wait_saved(page)
     expect(page.locator(f"#c{target.pk} [data-topic='cluster-munitions'] textarea")).to_have_value("j 2 k t 4 n u ?")
 
-    label = Annotation.objects.get(annotator=annotator, comment=target)
-    assert label.stance == "favor"
-    assert label.note == "j 2 k t 4 n u ?"
+    stored = Annotation.objects.get(annotator=annotator, comment=target)
+    assert stored.stance == "favor"
+    assert stored.note == "j 2 k t 4 n u ?"
     assert Annotation.objects.filter(annotator=annotator).count() == 1
 
 
@@ -202,7 +201,7 @@ def test_evidence_button_with_a_mouse_selection_spanning_two_lines(
     annotator = make_user("annotator")
     article = seeds[STRIKES_IN_RUSSIA]
     target = comment(article, 16)  # JohnSF's comment: several lines in one paragraph
-    set_stance(actor=annotator, comment=target, topic=topics["strikes-in-russia"], stance="against")
+    label(annotator, target, topics["strikes-in-russia"], "against")
     page = open_as(annotator)
     page.goto(f"/articles/{article.pk}/#c{target.pk}")
 
@@ -252,7 +251,7 @@ def test_a_second_annotator_does_not_see_the_first_ones_labels(
     article = seeds[CLUSTER_MUNITIONS]
     for number in (1, 2, 3):
         for topic in topics.values():
-            set_stance(actor=first, comment=comment(article, number), topic=topic, stance="favor")
+            label(first, comment(article, number), topic, "favor")
     page = open_as(second)
 
     expect(page.locator(".article-card").first.locator(".mix-part")).to_have_count(0)
@@ -278,11 +277,11 @@ def test_browse_filters_by_consensus_stance_without_reloading_and_keeps_filters_
     strikes = topics["strikes-in-russia"]
     for number in (1, 7, 20):  # unanimous favor
         for annotator in (ann1, ann2):
-            set_stance(actor=annotator, comment=comment(article, number), topic=strikes, stance="favor")
-    set_stance(actor=ann1, comment=comment(article, 9), topic=strikes, stance="favor")  # single favor
-    set_stance(actor=ann1, comment=comment(article, 5), topic=strikes, stance="favor")  # unresolved
-    set_stance(actor=ann2, comment=comment(article, 5), topic=strikes, stance="against")
-    set_stance(actor=ann1, comment=comment(article, 11), topic=topics["cluster-munitions"], stance="favor")
+            label(annotator, comment(article, number), strikes, "favor")
+    label(ann1, comment(article, 9), strikes, "favor")  # single favor
+    label(ann1, comment(article, 5), strikes, "favor")  # unresolved
+    label(ann2, comment(article, 5), strikes, "against")
+    label(ann1, comment(article, 11), topics["cluster-munitions"], "favor")
     page = open_as(make_user("researcher"))
     page.goto("/browse/")
     page.evaluate("window.__sameDocument = true")
@@ -368,9 +367,9 @@ def test_queue_shows_the_next_unfinished_comment_with_context_and_progress(
     ordered = list(Comment.objects.filter(article=article).order_by("thread_order"))
     for finished in ordered[:2]:  # #1 and its reply #3 are done, and the article itself
         for topic in topics.values():
-            set_stance(actor=annotator, comment=finished, topic=topic, stance="not_about")
+            label(annotator, finished, topic, "not_about")
     for topic in topics.values():
-        set_stance(actor=annotator, article=article, topic=topic, stance="against")
+        label(annotator, article, topic, "against")
     page = open_as(annotator)
     page.goto("/annotate/")
 
@@ -422,9 +421,9 @@ def test_screenshots_of_the_four_pages(
     for number in range(1, 13):
         for position, topic in enumerate(topics.values()):
             stance = ["favor", "against", "neutral", "not_about"][(number + position) % 4]
-            set_stance(actor=annotator, comment=comment(article, number), topic=topic, stance=stance)
+            label(annotator, comment(article, number), topic, stance)
             if number % 3:
-                set_stance(actor=curator, comment=comment(article, number), topic=topic, stance=stance)
+                label(curator, comment(article, number), topic, stance)
     page = open_as(curator, width=width)
 
     pages = {
