@@ -16,11 +16,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_LINK_MODE := copy
 
-.PHONY: help install install-dev run serve worker bench test lint typecheck check-postgres browser clean
+.PHONY: help install install-dev run serve worker bench test check lint typecheck check-postgres browser clean
 
 help:
 	@echo "make run    install, migrate, import the seed documents, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, then lint, type-check and run the whole suite on PostgreSQL"
+	@echo "make check  the inner loop: lint, import contracts, types, and the unit and action tiers (no slow tests)"
 	@echo "make serve  production server: gunicorn + whitenoise on PostgreSQL (needs DATABASE_URL, DJANGO_SECRET_KEY)"
 	@echo "make worker background job workers for make serve (JOB_WORKERS, default 2)"
 	@echo "make bench  the benchmark suite on PostgreSQL; writes bench/results/ and bench/RESULTS.md"
@@ -85,15 +86,22 @@ browser:
 check-postgres: install-dev
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) scripts/check_postgres.py
 
+# ruff, then the architecture's import contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install-dev
 	$(VENV)/bin/mypy .
 
 test: install-dev browser check-postgres lint typecheck
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tiers: tests/unit (no database at all) and tests/actions (the use cases' rules on PostgreSQL, keeping
+# the test database between runs). `make test` remains the one command that runs everything.
+check: lint typecheck check-postgres
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -m pytest tests/unit tests/actions -m "not slow" -q --reuse-db $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

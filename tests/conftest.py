@@ -29,16 +29,44 @@ STRIKES_IN_RUSSIA = "002_67ebe6d974f15d13.txt"  # 21 comments
 PASSWORD = "correct horse battery staple"
 
 
+UNIT = Path(__file__).resolve().parent / "unit"
+# Modules that take tens of seconds or more (subprocesses, servers, thousands of rows): `slow`, like every browser
+# test, so that `make check` can leave them to `make test`.
+SLOW_MODULES = frozenset(
+    {
+        "test_bench_smoke.py",
+        "test_concurrency.py",
+        "test_end_to_end_quality.py",
+        "test_generate_corpus.py",
+        "test_production_settings.py",
+    }
+)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Django's default hasher takes about half a second per password, by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The unit tier (tests/unit/) runs without any database: a test there that asks for one is an error. Every
+    other tier runs on PostgreSQL only."""
+    for item in items:
+        if item.path.name in SLOW_MODULES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+    in_unit = [item for item in items if item.path.is_relative_to(UNIT)]
+    for item in in_unit:
+        if item.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        ):
+            raise pytest.UsageError(f"{item.nodeid}: tests/unit/ runs without a database; move it to another tier")
     engine = settings.DATABASES["default"]["ENGINE"]
-    if engine != "django.db.backends.postgresql":
+    if len(in_unit) < len(items) and engine != "django.db.backends.postgresql":
         pytest.exit(
             f"the test suite runs on PostgreSQL, but DATABASE_URL selects {engine}; "
             "use `make test` or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/debate",
             returncode=2,
         )
-    # Django's default hasher takes about half a second per password, by design; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def import_seed(name: str) -> Article:

@@ -10,6 +10,7 @@ from django.test import Client
 from annotations.models import Annotation, Topic
 from debate.models import Article, Comment
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, label
+from tests.factories import cycled_stance, labels
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,12 @@ def client_for(user) -> Client:
 
 
 def label_everything(article: Article, topics: dict[str, Topic], users) -> None:
-    stances = ["favor", "against", "neutral", "not_about"]
-    for index, comment in enumerate(Comment.objects.filter(article=article)):
-        for offset, topic in enumerate(topics.values()):
-            for rank, user in enumerate(users):
-                label(user, comment, topic, stances[(index + offset + rank) % 4])
+    labels(
+        (user, comment, topic, cycled_stance(index, offset, rank))
+        for index, comment in enumerate(Comment.objects.filter(article=article))
+        for offset, topic in enumerate(topics.values())
+        for rank, user in enumerate(users)
+    )
 
 
 @pytest.mark.parametrize("role", ["annotator", "curator", "researcher"])

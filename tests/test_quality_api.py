@@ -11,6 +11,7 @@ from annotations.models import Annotation, ChangeEvent, Consensus, Topic
 from annotations.quality.agreement import topic_report
 from debate.models import Article, Comment
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api, label
+from tests.factories import labels
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,14 +137,16 @@ def curator_name() -> str:
 def three_annotators(make_user, topics: dict[str, Topic], seeds: dict[str, Article]) -> list[User]:
     """Three annotators over both threads: a1 and a2 mostly agree, a3 often differs."""
     annotators = [make_user("annotator", f"a{n}") for n in (1, 2, 3)]
+    rows = []
     for article in (seeds[CLUSTER_MUNITIONS], seeds[STRIKES_IN_RUSSIA]):
         for index, item in enumerate(Comment.objects.filter(article=article).order_by("number")):
             base = ["favor", "against", "neutral", "not_about", "not_about"][index % 5]
             for topic in topics.values():
-                label(annotators[0], item, topic, base)
-                label(annotators[1], item, topic, base if index % 7 else "neutral")
+                rows.append((annotators[0], item, topic, base))
+                rows.append((annotators[1], item, topic, base if index % 7 else "neutral"))
                 if index % 3:
-                    label(annotators[2], item, topic, base if index % 4 else "favor")
+                    rows.append((annotators[2], item, topic, base if index % 4 else "favor"))
+    labels(rows)
     return annotators
 
 

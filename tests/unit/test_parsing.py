@@ -23,7 +23,7 @@ from debate.seed_parser import (
     parse_document,
 )
 
-SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
 ARTICLE = "A Title\n\nA short standfirst.\n\nThe article body, one paragraph.\n\n"
 
 

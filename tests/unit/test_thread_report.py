@@ -25,9 +25,9 @@ from debate.thread_report import (
     render_report,
     report_as_dict,
 )
-from tests.test_threading import SEED_000, SEED_002
+from tests.unit.test_threading import SEED_000, SEED_002
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 THREADS = HERE / "fixtures" / "threads"
 SEEDS = HERE.parent / "fixtures" / "seeds"
 SEED_REFERENCE = HERE / "fixtures" / "seed_links.json"

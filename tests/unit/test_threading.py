@@ -27,7 +27,7 @@ from debate.reply_threads import (
 )
 from debate.seed_parser import decode_document, parse_document
 
-SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "seeds"
 
 # --- The seed threads, checked by hand -----------------------------------------------------------------------
 # number: (targets, parent, quotes_article). Each entry was checked against the text; the reason is noted where
