@@ -10,15 +10,17 @@ article's own labels follow every rule of comment labels.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max, Value
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Max, Q, Value
+from django.utils import timezone
 
-from annotations import labels
+from annotations import label_sql, labels
 from annotations.assignment import actions as assignment
 from annotations.consensus import compute_consensus
 from annotations.items import LabelItem, label_item
@@ -31,7 +33,7 @@ from annotations.permissions import (
     can_curate,
 )
 from debate.actions import relayout_article
-from debate.errors import Conflict, PreconditionFailed
+from debate.errors import Conflict, DomainError, PreconditionFailed
 from debate.models import Article, Comment, ReplyLink
 
 # A precondition on the label a write replaces: versions (If-Match: "3"), any label ("*"), or none at all
@@ -131,14 +133,16 @@ def _snapshot(annotation: Annotation) -> Snapshot:
     }
 
 
-def _lock_item(item: LabelItem, topic: Topic) -> None:
-    """Take the item's lock: its consensus row, created on first use."""
+def _lock_item(item: LabelItem, topic: Topic) -> int:
+    """Take the item's lock: its consensus row, created on first use; returns the row's id."""
     # Nearly always the row exists: one statement locks it. Only the first write of an item creates it.
-    locked = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).order_by().values("pk")
-    if locked.first() is not None:
-        return
+    locked = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).order_by().values_list("pk")
+    found = locked.first()
+    if found is not None:
+        return int(found[0])
     Consensus.objects.bulk_create([Consensus(**item.keys, topic=topic)], ignore_conflicts=True)
-    Consensus.objects.select_for_update().filter(**item.keys, topic=topic).get()
+    created = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).values_list("pk", flat=True)
+    return int(created.get())
 
 
 def recompute_consensus(*, item: LabelItem, topic: Topic) -> Consensus:
@@ -200,10 +204,12 @@ def _ensure_open(topic: Topic) -> None:
         raise TopicClosed(f"topic {topic.slug!r} is closed for annotation")
 
 
-def _locked_label(*, actor: User, topic: Topic, item: LabelItem) -> Annotation | None:
-    """The actor's label on (item, topic), under the item's lock."""
-    _lock_item(item, topic)
-    return Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
+def _locked_label(*, actor: User, topic: Topic, item: LabelItem) -> tuple[int, Annotation | None]:
+    """The item's lock (its consensus row's id) and the actor's label on (item, topic), read under it."""
+    consensus_id = _lock_item(item, topic)
+    return consensus_id, Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by(
+        "pk"
+    ).first()
 
 
 @transaction.atomic
@@ -252,13 +258,38 @@ def _write_stance(
     # Made under the topic's current guidelines; the same values saved again under newer guidelines than the
     # label's confirm it under them (a change, which clears its flag for review).
     fields["guideline_version"] = topic.guideline_version
-    current = _locked_label(actor=actor, topic=topic, item=item)
+    _check_lead_time(lead_time_ms)
+    consensus_id, current = _locked_label(actor=actor, topic=topic, item=item)
     _check_precondition(if_match, current)
+    return _apply(
+        item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=lead_time_ms,
+        current=current, consensus_id=consensus_id,
+    )  # fmt: skip
 
+
+def _check_lead_time(lead_time_ms: object) -> None:
     if lead_time_ms is not None and (
         isinstance(lead_time_ms, bool) or not isinstance(lead_time_ms, int) or lead_time_ms < 0
     ):
         raise ValidationError({"lead_time_ms": "must be a whole number of milliseconds, at least 0"})
+
+
+def _apply(
+    *,
+    item: LabelItem,
+    topic: Topic,
+    actor: User,
+    fields: dict[str, object],
+    lead_time_ms: int | None,
+    current: Annotation | None,
+    consensus_id: int,
+) -> LabelWrite:
+    """Write checked fields over `current` (None: no label yet); the caller holds the item's lock."""
+    if connection.vendor == "postgresql":
+        return _write_in_one_statement(
+            item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=lead_time_ms,
+            current=current, consensus_id=consensus_id,
+        )  # fmt: skip
     if current is None:
         annotation = Annotation(
             **item.keys,
@@ -309,6 +340,65 @@ def _write_stance(
     return LabelWrite(current, created=False, changed=True)
 
 
+def _write_in_one_statement(
+    *,
+    item: LabelItem,
+    topic: Topic,
+    actor: User,
+    fields: dict[str, object],
+    lead_time_ms: int | None,
+    current: Annotation | None,
+    consensus_id: int,
+) -> LabelWrite:
+    """`_write_stance`'s write on PostgreSQL: the label, its event and the consensus in one statement
+    (`annotations.label_sql`), with the same outcome as the ORM path below it in `_write_stance`."""
+    if current is not None and all(getattr(current, name) == value for name, value in fields.items()):
+        _known(current, item, topic, actor)
+        return LabelWrite(current, created=False, changed=False)
+    now = timezone.now()
+    version = None if current is None else current.version + 1
+    after: Snapshot = {name: fields[name] for name in _SNAPSHOT_VALUES}
+    after.update(version=version, lead_time_ms=lead_time_ms)
+    pk, version = label_sql.write_label(
+        consensus_id=consensus_id,
+        article_id=item.article_id,
+        comment_id=item.comment_id,
+        topic_id=topic.pk,
+        topic_slug=topic.slug,
+        annotator_id=actor.pk,
+        annotator_username=actor.get_username(),
+        actor_id=actor.pk,
+        actor_username=actor.get_username(),
+        fields=fields,
+        lead_time_ms=lead_time_ms,
+        now=now,
+        current_id=None if current is None else current.pk,
+        version=version,
+        before=None if current is None else _snapshot(current),
+        after=after,
+        recompute=current is None or current.stance != fields["stance"],
+    )
+    annotation = Annotation(
+        pk=pk,
+        **item.keys,
+        topic_id=topic.pk,
+        annotator_id=actor.pk,
+        version=version,
+        lead_time_ms=lead_time_ms,
+        created_at=now if current is None else current.created_at,
+        updated_at=now,
+    )
+    for name, value in fields.items():
+        setattr(annotation, name, value)
+    annotation._state.adding = False
+    annotation._state.db = connection.alias
+    _known(annotation, item, topic, actor)
+    return LabelWrite(annotation, created=current is None, changed=True)
+
+
+_SNAPSHOT_VALUES = ("stance", "unsure", "confidence", "note", "evidence")
+
+
 def _known(annotation: Annotation, item: LabelItem, topic: Topic, annotator: User) -> None:
     """Related rows known already: callers that show the label (the API's serializer) need not load them."""
     if item.comment is not None:
@@ -344,10 +434,15 @@ def clear_stance(
     item = label_item(comment=comment, article=article)
     if not can_annotate(actor):
         raise PermissionDenied(CANNOT_ANNOTATE)
-    current = _locked_label(actor=actor, topic=topic, item=item)
+    _, current = _locked_label(actor=actor, topic=topic, item=item)
     if current is None and missing_ok:
         return Removal(removed=False)
     _check_precondition(if_match, current)
+    return _remove(item=item, topic=topic, actor=actor, current=current)
+
+
+def _remove(*, item: LabelItem, topic: Topic, actor: User, current: Annotation | None) -> Removal:
+    """Delete `current`, record it and recompute the consensus; the caller holds the item's lock."""
     if current is None:
         raise Annotation.DoesNotExist(f"you have no label for {item} on {topic.slug!r}")
     before = _snapshot(current)
@@ -364,6 +459,146 @@ def clear_stance(
     )
     recompute_consensus(item=item, topic=topic)
     return Removal(removed=True, version=current.version)
+
+
+# --- several labels in one request (the browser's write queue, API clients) ------------------------------
+
+MAX_BATCH = 100
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    """One write of a batch: the actor's label for (item, topic) set to `values`, or removed (`values` None)."""
+
+    topic_slug: str
+    comment_id: int | None = None
+    article_id: int | None = None
+    values: LabelValues | None = None
+    lead_time_ms: int | None = None
+    if_match: IfMatch | None = None
+
+
+LabelOutcome = LabelWrite | Removal | Exception
+
+
+@transaction.atomic
+def write_labels(*, actor: User, requests: Sequence[LabelRequest]) -> list[LabelOutcome]:
+    """Apply the actor's label writes in order, each with its own outcome: a `LabelWrite`, a `Removal`, or the
+    exception a single write would have raised (refused, invalid, missing, stale); a refused write changes
+    nothing and the others go on. Every rule of `set_stance` and `clear_stance` holds for each write, and so
+    does their serialisation on the item's lock; the items and topics are read once, and the locks taken in
+    one statement (in id order, as every batch takes them, so two batches cannot deadlock on each other).
+    One transaction: an unexpected error leaves nothing behind."""
+    if len(requests) > MAX_BATCH:
+        raise ValidationError({"writes": f"has {len(requests)} writes; at most {MAX_BATCH} are allowed"})
+    if not can_annotate(actor):
+        raise PermissionDenied(CANNOT_ANNOTATE)
+    comments = Comment.objects.in_bulk([r.comment_id for r in requests if r.comment_id is not None])
+    articles = Article.objects.in_bulk([r.article_id for r in requests if r.comment_id is None and r.article_id])
+    topics = {topic.slug: topic for topic in Topic.objects.filter(slug__in={r.topic_slug for r in requests})}
+    standing = assignment.may_label(actor=actor, comment_ids={r.comment_id for r in requests})
+
+    outcomes: list[LabelOutcome | None] = [None] * len(requests)
+    planned: list[tuple[int, LabelItem, Topic, dict[str, object] | None]] = []
+    for number, request in enumerate(requests):
+        try:
+            item, topic = _resolve(request, comments, articles, topics)
+            refusal = standing(request.comment_id)
+            if refusal is not None:
+                raise refusal
+            fields = None
+            if request.values is not None:
+                _ensure_open(topic)
+                fields = clean_label(item=item, values=request.values).fields()
+                _check_lead_time(request.lead_time_ms)
+                fields["guideline_version"] = topic.guideline_version
+            planned.append((number, item, topic, fields))
+        except (ValidationError, PermissionDenied, ObjectDoesNotExist, DomainError) as exc:
+            outcomes[number] = exc
+
+    keys = sorted({(item.article_id, item.comment_id or 0, topic.pk) for _, item, topic, _ in planned})
+    locks = _lock_items(keys)
+    currents = _current_labels(actor, keys)
+    for number, item, topic, fields in planned:
+        request = requests[number]
+        key = (item.article_id, item.comment_id or 0, topic.pk)
+        current = currents.get(key)
+        try:
+            _check_precondition(request.if_match, current)
+            if fields is None:
+                outcomes[number] = _remove(item=item, topic=topic, actor=actor, current=current)  # raises if none
+                currents.pop(key)
+                continue
+        except (PreconditionFailed, ObjectDoesNotExist) as exc:
+            outcomes[number] = exc
+            continue
+        result = _apply(
+            item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=request.lead_time_ms,
+            current=current, consensus_id=locks[key],
+        )  # fmt: skip
+        currents[key] = result.annotation
+        if result.changed and item.comment is not None:
+            assignment.after_label_write(actor=actor, comment=item.comment, reason=standing.reason(item.comment_id))
+        outcomes[number] = result
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _resolve(
+    request: LabelRequest,
+    comments: Mapping[int, Comment],
+    articles: Mapping[int, Article],
+    topics: Mapping[str, Topic],
+) -> tuple[LabelItem, Topic]:
+    if request.comment_id is not None:
+        comment = comments.get(request.comment_id)
+        if comment is None:
+            raise Comment.DoesNotExist(f"no comment with id {request.comment_id}")
+        item = LabelItem.of(comment)
+    else:
+        article = articles.get(request.article_id or 0)
+        if article is None:
+            raise Article.DoesNotExist(f"no article with id {request.article_id}")
+        item = LabelItem.of(article)
+    topic = topics.get(request.topic_slug)
+    if topic is None:
+        raise Topic.DoesNotExist(f"unknown topic {request.topic_slug!r}; see /api/topics/")
+    return item, topic
+
+
+ItemKey = tuple[int, int, int]  # (article id, comment id or 0 for the article itself, topic id)
+
+
+def _key_filter(keys: Sequence[ItemKey]) -> Q:
+    condition = Q(pk__in=[])
+    for article_id, comment_id, topic_id in keys:
+        condition |= Q(article_id=article_id, comment_id=comment_id or None, topic_id=topic_id)
+    return condition
+
+
+def _lock_items(keys: Sequence[ItemKey]) -> dict[ItemKey, int]:
+    """Lock the consensus rows of these items (created when missing), in id order; their ids by key."""
+    if not keys:
+        return {}
+
+    def locked() -> dict[ItemKey, int]:
+        rows = Consensus.objects.select_for_update().filter(_key_filter(keys)).order_by("pk")
+        return {(a, c or 0, t): pk for pk, a, c, t in rows.values_list("pk", "article_id", "comment_id", "topic_id")}
+
+    found = locked()
+    missing = [key for key in keys if key not in found]
+    if missing:
+        Consensus.objects.bulk_create(
+            [Consensus(article_id=a, comment_id=c or None, topic_id=t) for a, c, t in missing], ignore_conflicts=True
+        )
+        found = locked()
+    return found
+
+
+def _current_labels(actor: User, keys: Sequence[ItemKey]) -> dict[ItemKey, Annotation]:
+    if not keys:
+        return {}
+    labels = Annotation.objects.filter(_key_filter(keys), annotator_id=actor.pk).order_by("pk")
+    return {(label.article_id, label.comment_id or 0, label.topic_id): label for label in labels}
 
 
 @transaction.atomic

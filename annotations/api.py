@@ -38,6 +38,8 @@ from annotations.quality import queries
 from annotations.querysets import with_labels_for
 from annotations.serializers import (
     AnnotationSerializer,
+    BatchSerializer,
+    BatchWriteSerializer,
     ChangeEventSerializer,
     GoldInputSerializer,
     LabelInputSerializer,
@@ -50,6 +52,7 @@ from annotations.serializers import (
     consensus_of,
     gold_of,
 )
+from config.drf import exception_handler
 from debate.api import ArticleViewSet, CommentViewSet
 from debate.db import one_snapshot
 from debate.models import Article, Comment
@@ -144,8 +147,11 @@ _ETAG_VERSION = re.compile(r'^(?:W/)?"?(\d+)"?$')
 def parse_if_match(request: Request) -> actions.IfMatch | None:
     """If-Match: "3" (or several, or *) names the label a write replaces; If-None-Match: * says there must be
     none yet (a client's first write of a label, which must not overwrite one made elsewhere meanwhile)."""
-    absent = request.headers.get("If-None-Match")
-    header = request.headers.get("If-Match")
+    return precondition(request.headers.get("If-Match"), request.headers.get("If-None-Match"))
+
+
+def precondition(header: str | None, absent: str | None) -> actions.IfMatch | None:
+    """The precondition of an If-Match value (`header`) and an If-None-Match value (`absent`)."""
     if absent is not None:
         if absent.strip() != "*" or header is not None:
             raise ValidationError({"If-None-Match": ["only If-None-Match: * is understood, and not with If-Match"]})
@@ -226,6 +232,72 @@ class CommentLabelView(APIView):
         item, topic = item_or_404(ids), topic_or_404(topic_slug)
         actions.clear_stance(actor=authenticated_user(request), **item, topic=topic, if_match=parse_if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelBatchView(APIView):
+    """Several of the caller's own label writes in one request, applied in order, each with its own result.
+
+    Each write is what `PUT` (or `DELETE`) of `/api/comments/{id}/annotations/{topic}/` (or the article's)
+    would do, with the same rules, and answers as it would: `status` (201 created, 200 changed or unchanged,
+    204 removed, 400, 403, 404, 409, 412), with `etag` and `label` for a label set, `version` for one removed,
+    or `detail` (and `version` of the current label on a 412, `errors` on a 400) for a refused write. A
+    refused write changes nothing and the others go on. The writes share one transaction: the response comes
+    after they all committed."""
+
+    permission_classes = [WritesOwnLabels]
+
+    @extend_schema(request=BatchSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        batch = BatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        writes = batch.validated_data["writes"]
+        requests: list[actions.LabelRequest | None] = []
+        parsed: list[Any] = []
+        for write in writes:
+            one = BatchWriteSerializer(data=write)
+            try:
+                one.is_valid(raise_exception=True)
+                data = one.validated_data
+                requests.append(
+                    actions.LabelRequest(
+                        topic_slug=data["topic"],
+                        comment_id=data.get("comment"),
+                        article_id=data.get("article"),
+                        values=None if data["delete"] else one.label_values(),
+                        lead_time_ms=data["lead_time_ms"],
+                        if_match=precondition(data.get("if_match"), data.get("if_none_match")),
+                    )
+                )
+                parsed.append(None)
+            except ValidationError as exc:
+                requests.append(None)
+                parsed.append(exc)
+        outcomes = iter(
+            actions.write_labels(
+                actor=authenticated_user(request), requests=[one for one in requests if one is not None]
+            )
+        )
+        results = [
+            _batch_result(error if one is None else next(outcomes), request)
+            for one, error in zip(requests, parsed, strict=True)
+        ]
+        return Response({"results": results})
+
+
+def _batch_result(outcome: Any, request: Request) -> dict[str, Any]:
+    if isinstance(outcome, actions.LabelWrite):
+        annotation = outcome.annotation
+        return {
+            "status": status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+            "etag": etag(annotation.version),
+            "label": AnnotationSerializer(annotation).data,
+        }
+    if isinstance(outcome, actions.Removal):
+        return {"status": status.HTTP_204_NO_CONTENT, "version": outcome.version}
+    response = exception_handler(outcome, {"request": request, "view": None})
+    if response is None:
+        raise outcome
+    return {"status": response.status_code, **response.data}
 
 
 class CommentParentView(APIView):

@@ -27,6 +27,8 @@ urlpatterns = [
         name="article-label",
     ),
     path("articles/<int:article_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name="article-gold"),
+    # Before the router: "batch" is no annotation id.
+    path("annotations/batch/", api.LabelBatchView.as_view(), name="label-batch"),
     path("threads/<int:comment_id>/", api.ThreadView.as_view(), name="thread"),
     path("agreement/", api.AgreementView.as_view(), name="agreement"),
     path("agreement/confusion/", api.ConfusionView.as_view(), name="agreement-confusion"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from annotations.actions import MAX_BATCH
 from annotations.labels import EvidenceSpan, LabelValues
 from annotations.models import Annotation, ChangeEvent, Topic
 from annotations.permissions import sees_all_labels
@@ -74,6 +75,32 @@ class LabelInputSerializer(StrictSerializer):
             note=data["note"],
             evidence=tuple(EvidenceSpan(span["start"], span["end"], span["text"]) for span in data["evidence"]),
         )
+
+
+class BatchWriteSerializer(LabelInputSerializer):
+    """One write of POST /api/annotations/batch/: the item (`comment` or `article`), the `topic`, the label's
+    values as for PUT (or `"delete": true`), and the precondition the PUT's headers would carry."""
+
+    comment = serializers.IntegerField(required=False, help_text="the comment labelled")
+    article = serializers.IntegerField(required=False, help_text="the article itself, instead of a comment")
+    topic = TextField(help_text="the topic's slug")
+    delete = serializers.BooleanField(default=False, help_text="remove the label instead (as DELETE)")
+    stance = TextField(required=False, help_text="favor, against, neutral or not_about (unless delete)")
+    if_match = TextField(required=False, help_text='as the If-Match header: "3", several, or *')
+    if_none_match = TextField(required=False, help_text="as the If-None-Match header: * (a first label)")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("comment" in attrs) == ("article" in attrs):
+            raise serializers.ValidationError({"comment": ["name the item: comment or article (an id), not both"]})
+        if not attrs["delete"] and "stance" not in attrs:
+            raise serializers.ValidationError({"stance": ["This field is required."]})
+        return attrs
+
+
+class BatchSerializer(StrictSerializer):
+    writes = serializers.ListField(
+        child=serializers.DictField(), max_length=MAX_BATCH, help_text="at most 100, applied in order"
+    )
 
 
 class GoldInputSerializer(StrictSerializer):

@@ -174,6 +174,9 @@ TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=1 if PRODUCTION else
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; each expires; POST /api/auth/logout/ revokes
 # the token it is sent with, /api/auth/logout-all/ (or `manage.py revoke_tokens NAME`) all of a user's, and
 # a password change revokes them all too.
+# A verified token is remembered this long in the shared cache (config/tokens.py); revocation reaches it at
+# once. Off when the cache is this process's memory, which another process's revocation cannot reach.
+API_TOKEN_CACHE_SECONDS_DEFAULT = 60
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
     "AUTH_HEADER_PREFIX": "Token",
@@ -259,6 +262,10 @@ elif PRODUCTION:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+_SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+API_TOKEN_CACHE_SECONDS = env.int(
+    "API_TOKEN_CACHE_SECONDS", default=API_TOKEN_CACHE_SECONDS_DEFAULT if _SHARED_CACHE else 0
+)
 
 if PRODUCTION:
     # Behind a TLS-terminating proxy on the same host (gunicorn binds 127.0.0.1): the proxy says which

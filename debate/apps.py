@@ -18,6 +18,10 @@ class CorpusConfig(AppConfig):
             revoke_tokens_on_password_change, sender=get_user_model(), dispatch_uid="revoke_tokens_on_password_change"
         )
 
+        from config.tokens import connect_signals
+
+        connect_signals()
+
         from debate import jobs
         from debate.imports import run_import
         from debate.models import Job

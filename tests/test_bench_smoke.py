@@ -8,7 +8,7 @@ import json
 import pytest
 from django.conf import settings
 
-from bench.run import ITEMS, SMOKE, markdown, run_benchmarks
+from bench.run import ITEMS, SMOKE, TARGETS, markdown, run_benchmarks
 
 
 def database_url() -> str:
@@ -21,17 +21,26 @@ def database_url() -> str:
 def test_every_benchmark_runs_at_smoke_size(topics: object) -> None:
     report = run_benchmarks(SMOKE, database_url())
     results = {result["id"]: result for result in report["results"]}
-    assert set(results) == set(ITEMS)
+    assert set(results) == set(ITEMS) | {"2b"}  # item 2 measures the batch endpoint beside single writes
     for result in results.values():
         assert result["value"]
         assert result["target"]
         assert result["command"]
+    # Every target is judged as a ratio to a reference of this run.
+    assert report["references"]["health_p50_s"] > 0
+    assert report["references"]["calibration_s"] > 0
+    for item in TARGETS:
+        assert results[item]["ratio"], item
+        assert set(results[item]["details"]["ratios"]) == {target.figure for target in TARGETS[item]}
+        assert results[item]["met"] in (True, False)
     json.dumps(report)  # the JSON file is written from this
     table = markdown(report)
-    assert all(f"| {item} |" in table for item in ITEMS)
+    assert all(f"| {item} |" in table for item in results)
 
     assert results["1b"]["details"]["comments"] == SMOKE.corpus_articles * SMOKE.corpus_comments
     assert results["2"]["details"]["statuses"] == {201: SMOKE.puts}
+    assert set(results["2b"]["details"]["statuses"]) <= {200, 201}
+    assert results["4c"]["details"]["annotator"]["records"] == SMOKE.corpus_comments
     concurrent = results["3"]["details"]
     assert concurrent["acknowledged"] > 0
     assert not concurrent["errors_sample"]

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
@@ -373,17 +374,84 @@ def start_qualification(*, annotator: User, settings: AssignmentSettings) -> lis
 def check_may_label(*, actor: User, comment: Comment | None) -> str | None:
     """Refuse a label from a paused annotator, or from one still qualifying on anything but their
     qualification items; returns the actor's assignment reason for the comment (or None)."""
-    reason = None  # a label of the article itself: articles are not assigned yet
-    if comment is not None:
-        reason = Assignment.objects.filter(annotator=actor, comment=comment).values_list("reason", flat=True).first()
     if has_role(actor, Role.CURATOR, Role.ADMIN) or not has_role(actor, Role.ANNOTATOR):
-        return reason
-    status = status_of(actor)
-    if status.paused:
-        raise PermissionDenied(f"your annotation is paused: {status.pause_reason or 'ask a curator'}")
-    if reason != AssignmentReason.QUALIFICATION and must_qualify(actor, AssignmentSettings.current(), status):
+        if comment is None:
+            return None  # a label of the article itself: articles are not assigned yet
+        return Assignment.objects.filter(annotator=actor, comment=comment).values_list("reason", flat=True).first()
+    standing = _standing(actor, comment)
+    if standing.paused:
+        raise PermissionDenied(f"your annotation is paused: {standing.pause_reason or 'ask a curator'}")
+    if standing.reason != AssignmentReason.QUALIFICATION and standing.must_qualify:
         raise PermissionDenied("finish your qualification items first: open your queue at /annotate/")
-    return reason
+    return standing.reason
+
+
+@dataclass(frozen=True)
+class MayLabel:
+    """`check_may_label` for several comments at once: `refusal(comment_id)` is the PermissionDenied a label
+    of that comment (None: the article itself) would meet, or None; `reason(comment_id)` its assignment."""
+
+    reasons: Mapping[int, str]
+    paused: str | None  # the pause reason, when paused
+    must_qualify: bool
+
+    def reason(self, comment_id: int | None) -> str | None:
+        return None if comment_id is None else self.reasons.get(comment_id)
+
+    def __call__(self, comment_id: int | None) -> PermissionDenied | None:
+        if self.paused is not None:
+            return PermissionDenied(f"your annotation is paused: {self.paused or 'ask a curator'}")
+        if self.must_qualify and self.reason(comment_id) != AssignmentReason.QUALIFICATION:
+            return PermissionDenied("finish your qualification items first: open your queue at /annotate/")
+        return None
+
+
+def may_label(*, actor: User, comment_ids: set[int | None]) -> MayLabel:
+    """What `check_may_label` decides, for a batch of comments, in two queries."""
+    ids = [comment_id for comment_id in comment_ids if comment_id is not None]
+    reasons = dict(
+        Assignment.objects.filter(annotator=actor, comment_id__in=ids).values_list("comment_id", "reason")
+        if ids
+        else []
+    )
+    if has_role(actor, Role.CURATOR, Role.ADMIN) or not has_role(actor, Role.ANNOTATOR):
+        return MayLabel(reasons=reasons, paused=None, must_qualify=False)
+    standing = _standing(actor, None)
+    return MayLabel(
+        reasons=reasons,
+        paused=standing.pause_reason if standing.paused else None,
+        must_qualify=standing.must_qualify,
+    )
+
+
+@dataclass(frozen=True)
+class _Standing:
+    reason: str | None
+    paused: bool
+    pause_reason: str
+    must_qualify: bool
+
+
+def _standing(annotator: User, comment: Comment | None) -> _Standing:
+    """What `check_may_label` asks of an annotator, in one query: their assignment reason for the comment,
+    their pause and their qualification (as `status_of`, `AssignmentSettings.current` and `must_qualify`)."""
+    status_table, settings_table = AnnotatorStatus._meta.db_table, AssignmentSettings._meta.db_table
+    assignment_table = Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT reason FROM {assignment_table} WHERE annotator_id = %s AND comment_id = %s),"  # noqa: S608
+            f" s.paused, s.pause_reason, s.qualification, s.annotator_id IS NOT NULL,"
+            f" (SELECT qualification_required FROM {settings_table} WHERE id = 1)"
+            f" FROM (SELECT 1 AS one) AS one LEFT JOIN {status_table} AS s ON s.annotator_id = %s",
+            [annotator.pk, comment.pk if comment is not None else None, annotator.pk],
+        )
+        reason, paused, pause_reason, qualification, has_row, required = cursor.fetchone()
+    if required is None:
+        required = AssignmentSettings._meta.get_field("qualification_required").get_default()
+    must = bool(required) and (
+        not has_row or qualification in (QualificationStatus.PENDING, QualificationStatus.FAILED)
+    )
+    return _Standing(reason=reason, paused=bool(paused), pause_reason=pause_reason or "", must_qualify=must)
 
 
 def after_label_write(*, actor: User, comment: Comment, reason: str | None) -> None:
