@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import actions
+from annotations import actions, records
 from annotations.assignment import actions as assignment_actions
 from annotations.assignment import queries as assignment_queries
 from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, in_blocks, jsonl_lines
@@ -106,8 +106,19 @@ class LabelledCommentViewSet(CommentViewSet):
     serializer_class = LabelledCommentSerializer
     filterset_class = CommentFilter
 
+    # Lists are built from rows by annotations.records, the same records without per-object overhead.
+    records_from_rows = True
+
     def get_queryset(self) -> QuerySet[Comment]:
         return with_labels_for(super().get_queryset(), self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self.records_from_rows:
+            return super().list(request, *args, **kwargs)
+        rows = records.rows_of(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        data = records.records(list(rows) if page is None else page, request.user)
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         comments = args[0] if args else kwargs.get("instance")

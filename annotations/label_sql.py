@@ -12,6 +12,7 @@ see). The consensus rule is `annotations.consensus.compute_consensus`, in SQL; a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -117,18 +118,18 @@ def write_label(
     annotator_username: str,
     actor_id: int,
     actor_username: str,
-    values: dict[str, Any],
+    fields: Mapping[str, object],
     lead_time_ms: int | None,
     now: datetime,
     current_id: int | None,
     version: int | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object],
     recompute: bool,
 ) -> tuple[int, int]:
     """Insert (current_id None) or update the label, append its event, recompute the consensus (always for an
     insert; for an update when `recompute`); returns the label's id and version. The caller holds the lock."""
-    params = {
+    params: dict[str, Any] = {
         "consensus": consensus_id,
         "article": article_id,
         "comment": comment_id,
@@ -139,12 +140,12 @@ def write_label(
         "actor": actor_id,
         "actor_username": actor_username,
         "item_type": str(ItemType.ARTICLE if comment_id is None else ItemType.COMMENT),
-        "stance": values["stance"],
-        "unsure": values["unsure"],
-        "confidence": values["confidence"],
-        "note": values["note"],
-        "evidence": json.dumps(values["evidence"]),
-        "guideline_version": values["guideline_version"],
+        "stance": fields["stance"],
+        "unsure": fields["unsure"],
+        "confidence": fields["confidence"],
+        "note": fields["note"],
+        "evidence": json.dumps(fields["evidence"]),
+        "guideline_version": fields["guideline_version"],
         "lead_time_ms": lead_time_ms,
         "now": now,
         "id": current_id,

@@ -105,12 +105,14 @@ def label_prefetches(
         else Annotation.objects.none()
     )
     consensus: QuerySet[Any] = (
-        Consensus.objects.select_related("topic").exclude(status=None)
+        Consensus.objects.select_related("topic").exclude(status=None).order_by("topic__ordering", "topic__slug")
         if sees_all_labels(user)
         else Consensus.objects.none()
     )
     gold_labels: QuerySet[Any] = (
-        GoldLabel.objects.select_related("topic", "set_by") if sees_all_labels(user) else GoldLabel.objects.none()
+        GoldLabel.objects.select_related("topic", "set_by").order_by("topic__ordering", "topic__slug")
+        if sees_all_labels(user)
+        else GoldLabel.objects.none()
     )
     if model is Article:  # the article's own item only, not its comments'
         mine, consensus, gold_labels = (rows.filter(comment=None) for rows in (mine, consensus, gold_labels))

@@ -30,7 +30,7 @@ class CommentQuerySet(models.QuerySet["Comment", Any]):
         return (
             self.select_related("author", "parent__author")
             .prefetch_related(
-                Prefetch("reply_links", queryset=ReplyLink.objects.select_related("target").order_by("position"))
+                Prefetch("reply_links", queryset=ReplyLink.objects.select_related("target").order_by("position", "pk"))
             )
             .annotate(is_article_author=wrote_article)
         )

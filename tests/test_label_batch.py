@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from annotations import actions
 from annotations.consensus import compute_consensus
+from annotations.labels import LabelValues
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
 from debate.models import Article, Comment
 from tests.conftest import Api, comments_by_number
@@ -162,7 +163,7 @@ def test_the_one_statement_write_keeps_the_consensus_exactly_compute_consensus(
         ):
             actions.clear_stance(actor=user, topic=topics[CM], **item)
         else:
-            actions.set_stance(actor=user, topic=topics[CM], stance=stance, **item)
+            actions.set_stance(actor=user, topic=topics[CM], values=LabelValues(stance), **item)
         for row in Consensus.objects.filter(topic=topics[CM]):
             labels = Annotation.objects.filter(topic=topics[CM], article_id=row.article_id, comment_id=row.comment_id)
             gold = GoldLabel.objects.filter(topic=topics[CM], article_id=row.article_id, comment_id=row.comment_id)
@@ -202,3 +203,70 @@ def test_a_label_put_stays_within_its_statement_budget(
     statements = [query["sql"] for query in context.captured_queries]
     assert len(statements) <= 8, "\n".join(statements)
     assert not any("knox_authtoken" in sql or "auth_group" in sql for sql in statements)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_batches_and_single_writes_keep_every_label_and_consensus_exact(
+    api_as: Callable[..., Api], comments: dict[int, Comment], make_user: Callable[..., User]
+) -> None:
+    """Annotators fire batches over the same items (in different orders, some first writes) while others PUT
+    one label at a time: no deadlock, no lost or duplicated label, each consensus exact, one history event per
+    acknowledged change."""
+    from functools import partial
+
+    from tests.test_concurrency import race
+
+    apis = [api_as("annotator", f"a{number}") for number in range(6)]
+    items = [comments[number].pk for number in range(1, 6)]
+    rng = random.Random(5)
+    stances = ["favor", "against", "neutral", "not_about"]
+    acknowledged: dict[tuple[str, int], str] = {}
+    for _ in range(6):
+        calls = []
+        plans: list[list[dict[str, Any]] | dict[str, Any]] = []
+        for number, api in enumerate(apis):
+            if number % 3 == 2:
+                one = {"comment": rng.choice(items), "stance": rng.choice(stances)}
+                plans.append(one)
+                calls.append(
+                    partial(api.put, f"/comments/{one['comment']}/annotations/{CM}/", {"stance": one["stance"]})
+                )
+            else:
+                order = rng.sample(items, k=len(items))
+                writes = [{"comment": item, "topic": CM, "stance": rng.choice(stances)} for item in order]
+                plans.append(writes)
+                calls.append(partial(api.post, "/annotations/batch/", {"writes": writes}))
+        for number, (plan, response) in enumerate(zip(plans, race(calls), strict=True)):
+            assert response.status_code in (200, 201), response.text
+            user = f"a{number}"
+            if isinstance(plan, dict):
+                acknowledged[(user, plan["comment"])] = plan["stance"]
+                continue
+            results = response.json()["results"]
+            assert {result["status"] for result in results} <= {200, 201}, results
+            for write in plan:
+                acknowledged[(user, write["comment"])] = write["stance"]
+    stored = {
+        (username, comment): stance
+        for username, comment, stance in Annotation.objects.filter(topic__slug=CM).values_list(
+            "annotator__username", "comment_id", "stance"
+        )
+    }
+    assert stored == acknowledged
+    for row in Consensus.objects.filter(topic__slug=CM, comment_id__in=items):
+        expected = compute_consensus(
+            Annotation.objects.filter(topic__slug=CM, comment_id=row.comment_id).values_list("stance", flat=True)
+        )
+        assert (row.stance, row.status, row.n, row.counts) == (
+            expected.stance,
+            expected.status,
+            expected.n,
+            expected.counts,
+        )
+    for (username, comment), _ in acknowledged.items():
+        versions = list(
+            ChangeEvent.objects.filter(comment_id=comment, annotator_username=username, topic_slug=CM)
+            .order_by("id")
+            .values_list("version", flat=True)
+        )
+        assert versions == list(range(1, len(versions) + 1))  # no version twice, none skipped

@@ -245,7 +245,13 @@ def flow_summary(article: Article, topics: Iterable[Topic] | None = None) -> dic
 def authors_taking_both_sides(comments: Iterable[Comment]) -> dict[tuple[int, int], list[str]]:
     """(article id, author id) -> topics on which that author's comments in that article have consensus
     favor and against both; for the authors and articles of `comments` only."""
-    pairs = {(comment.article_id, comment.author_id) for comment in comments if comment.author_id}
+    return authors_taking_both_sides_of(
+        {(comment.article_id, comment.author_id) for comment in comments if comment.author_id}
+    )
+
+
+def authors_taking_both_sides_of(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    """`authors_taking_both_sides` for (article id, author id) pairs."""
     if not pairs:
         return {}
     rows = (
