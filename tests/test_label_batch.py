@@ -222,7 +222,7 @@ def test_racing_batches_and_single_writes_keep_every_label_and_consensus_exact(
     stances = ["favor", "against", "neutral", "not_about"]
     acknowledged: dict[tuple[str, int], str] = {}
     for _ in range(6):
-        calls = []
+        calls: list[Callable[[], Any]] = []
         plans: list[list[dict[str, Any]] | dict[str, Any]] = []
         for number, api in enumerate(apis):
             if number % 3 == 2:
