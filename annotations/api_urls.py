@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from annotations import api
+from annotations import api, jobs_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -48,5 +48,7 @@ urlpatterns = [
     path("export/annotations.jsonl", api.AnnotationExportJsonl.as_view(), name="export-annotations-jsonl"),
     path("export/annotations.csv", api.AnnotationExportCsv.as_view(), name="export-annotations-csv"),
     path("export/comments.jsonl", api.CommentExportJsonl.as_view(), name="export-comments-jsonl"),
+    path("imports/", jobs_api.ImportListView.as_view(), name="imports"),
+    path("imports/<int:pk>/", jobs_api.ImportDetailView.as_view(), name="import-detail"),
     path("", include(router.urls)),
 ]

@@ -27,6 +27,8 @@ ONLY_CURATORS_ADJUDICATE = "only curators and admins adjudicate"
 ONLY_CURATORS_LINK = "only curators can change reply links"
 EXPORTS_REFUSED = "exports are for researchers, curators and admins"
 SUMMARIES_REFUSED = "agreement and stance summaries are for curators, researchers and admins"
+IMPORTS_REFUSED = "only curators and admins import documents"
+RELEASES_REFUSED = "dataset releases are for curators, researchers and admins"
 
 
 # --- role predicates ------------------------------------------------------------------------------------
@@ -40,6 +42,16 @@ def can_annotate(user: AnyUser | None) -> bool:
 def can_curate(user: AnyUser | None) -> bool:
     """Adjudicates (gold labels) and corrects reply links."""
     return has_role(user, Role.CURATOR, Role.ADMIN)
+
+
+def can_import(user: AnyUser | None) -> bool:
+    """Uploads documents into the corpus."""
+    return has_role(user, Role.CURATOR, Role.ADMIN)
+
+
+def can_release(user: AnyUser | None) -> bool:
+    """Creates and downloads dataset releases, which hold everyone's labels."""
+    return has_role(user, Role.CURATOR, Role.RESEARCHER, Role.ADMIN)
 
 
 def sees_all_labels(user: AnyUser | None) -> bool:
@@ -65,6 +77,8 @@ def role_flags(user: AnyUser | None) -> dict[str, bool]:
     return {
         "can_annotate": can_annotate(user),
         "can_curate": can_curate(user),
+        "can_import": can_import(user),
+        "can_release": can_release(user),
         "sees_all": sees_all_labels(user),
         "can_export": can_export(user),
     }
@@ -112,3 +126,17 @@ class WritesOwnLabels(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return _signed_in(request) and (request.method in SAFE_METHODS or can_annotate(request.user))
+
+
+class CanImport(BasePermission):
+    message = IMPORTS_REFUSED
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return _signed_in(request) and can_import(request.user)
+
+
+class CanRelease(BasePermission):
+    message = RELEASES_REFUSED
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return _signed_in(request) and can_release(request.user)

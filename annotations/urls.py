@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotations import views
+from annotations import job_views, views
 from annotations.assignment import views as assignment_views
 
 app_name = "workspace"
@@ -22,6 +22,8 @@ urlpatterns = [
     path("adjudicate/articles/<int:article_id>/<slug:topic_slug>/", views.gold_write, name="article-gold-write"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("assignment/", assignment_views.assignment_page, name="assignment"),
+    path("imports/", job_views.imports_page, name="imports"),
+    path("imports/<int:pk>/", job_views.import_job, name="import-job"),
     path("assignment/annotators/<str:username>/", assignment_views.annotator_status, name="assignment-annotator"),
     path(
         "assignment/qualification/<int:comment_id>/",

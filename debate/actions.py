@@ -19,7 +19,14 @@ from knox.models import AuthToken
 from debate.db import insert_rows, one_snapshot, reserve_ids, update_rows
 from debate.errors import Conflict
 from debate.models import Article, Author, Comment, ImportFile, Job, ReplyLink
-from debate.reply_threads import CommentText, Link, ThreadedComment, reconstruct_threads, tree_layout
+from debate.reply_threads import (
+    CommentText,
+    Link,
+    ThreadedComment,
+    article_quotes,
+    reconstruct_threads,
+    tree_layout,
+)
 from debate.seed_parser import ParsedComment, ParsedDocument, SeedFormatError, decode_document, parse_document
 from debate.thread_data import format_of, parse_thread_data
 from debate.thread_report import DocumentLinks, ReportLink, ThreadReport, build_report
@@ -115,15 +122,18 @@ def import_document(
     _check_lengths(source, document)
     count = len(document.comments)
     linking = _phase(report, 1, "linking replies: comment")
-    threads = reconstruct_threads(
-        document.body,
-        [CommentText(c.author, c.body) for c in document.comments],
-        article_author=document.author,
-        numbers=[c.number for c in document.comments],
-        progress=lambda done: linking(done, count),
-    )
+    texts = [CommentText(c.author, c.body) for c in document.comments]
     if document.given_structure:
-        threads = [_given(comment, thread) for comment, thread in zip(document.comments, threads, strict=True)]
+        quotes = article_quotes(document.body, texts, progress=lambda done: linking(done, count))
+        threads = [_given(comment, thread) for comment, thread in zip(document.comments, quotes, strict=True)]
+    else:
+        threads = reconstruct_threads(
+            document.body,
+            texts,
+            article_author=document.author,
+            numbers=[c.number for c in document.comments],
+            progress=lambda done: linking(done, count),
+        )
     report("writing", 2 / _PHASES)
     writing = _phase(report, 2, "writing rows")
     with transaction.atomic():
@@ -159,8 +169,8 @@ def import_document(
 
 
 def _given(comment: ParsedComment, thread: ThreadedComment) -> ThreadedComment:
-    """Thread data knows each comment's parent: that is its one link (method `given`) and its parent. What
-    the reconstruction found still tells which comments quote the article, and where quotes are."""
+    """Thread data knows each comment's parent: that is its one link (method `given`) and its parent. The
+    search for quotes of the article (`article_quotes`) still tells which comments quote it, and where."""
     parent = comment.given_parent
     links = () if parent is None else (Link(target=parent, method="given", score=1.0, evidence="", position=0),)
     return ThreadedComment(

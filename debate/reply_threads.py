@@ -946,6 +946,28 @@ def reconstruct_threads(
     return results
 
 
+def article_quotes(
+    article_body: str, comments: Sequence[CommentText], progress: Callable[[int], None] | None = None
+) -> list[ThreadedComment]:
+    """For thread data whose parents are given: which comments quote the article, and where; no links. Each
+    comment is searched against the article alone, so the time grows with the number of comments, not faster."""
+    index = _QuoteIndex()
+    article = _read(article_body)
+    index.add(ARTICLE, article.words, article.grams, article_body)
+    results: list[ThreadedComment] = []
+    for position, comment in enumerate(comments):
+        found = _find_quotes(_read(comment.body), index)
+        spans = tuple(
+            QuotedSpan(quote.start, quote.end, None, round(quote.score, 3))
+            for quote in found.quotes
+            if quote.source == ARTICLE
+        )
+        results.append(ThreadedComment(links=(), parent=None, quotes_article=bool(spans), quoted_spans=spans))
+        if progress is not None and position % 64 == 63:
+            progress(position + 1)
+    return results
+
+
 class _Combiner:
     """One comment's evidence made into links: one per target (the strongest evidence), and where the
     earliest evidence for each target starts.

@@ -1,0 +1,86 @@
+"""The API of background work: imports over HTTP (`/api/imports/`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.imports import import_jobs, job_view, uploads_from
+from annotations.permissions import CanImport
+from debate.actions import start_import
+from debate.roles import authenticated_user
+
+RECENT_JOBS = 50
+
+Accepted = inline_serializer(
+    "JobAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField(), "url": serializers.URLField()}
+)
+
+
+def accepted(request: Request, job_id: int, status_value: str, route: str) -> Response:
+    url = request.build_absolute_uri(reverse(route, kwargs={"pk": job_id}))
+    return Response(
+        {"id": job_id, "status": status_value, "url": url}, status=status.HTTP_202_ACCEPTED, headers={"Location": url}
+    )
+
+
+class ImportListView(APIView):
+    """Curators and admins: upload files to import (a background job), and list recent imports."""
+
+    permission_classes = [CanImport]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response({"results": [job_view(job) for job in import_jobs()[:RECENT_JOBS]]})
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "replace": {"type": "boolean"},
+                },
+            }
+        },
+        responses={
+            202: Accepted,
+            400: OpenApiResponse(description="no files, or too many"),
+            413: OpenApiResponse(description="the upload is too large"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        uploads = uploads_from(request._request, files=_files(request))
+        replace = str(request.data.get("replace", "")).lower() in ("1", "true", "on", "yes")
+        job = start_import(actor=authenticated_user(request), uploads=uploads, replace=replace)
+        return accepted(request, job.pk, job.status, "api:import-detail")
+
+
+def _files(request: Request) -> Any:
+    """The parsed files, read only once the size has been checked (uploads_from does, from Content-Length)."""
+
+    class Lazy:
+        def getlist(self, name: str) -> list[Any]:
+            return list(request.FILES.getlist(name))
+
+    return Lazy()
+
+
+class ImportDetailView(APIView):
+    """An import's status (queued, running, done, failed), progress, and each file's outcome and reason."""
+
+    permission_classes = [CanImport]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such import")})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(job_view(get_object_or_404(import_jobs(), pk=pk)))
