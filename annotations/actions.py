@@ -19,22 +19,25 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import connection, transaction
 from django.db.models import Max, Q, Value
 from django.utils import timezone
+from django.utils.text import slugify
 
 from annotations import label_sql, labels
 from annotations.assignment import actions as assignment
 from annotations.consensus import compute_consensus
 from annotations.items import LabelItem, label_item
 from annotations.labels import CleanLabel, EvidenceSpan, InvalidLabel, LabelValues
-from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Topic
+from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Release, Topic
 from annotations.permissions import (
     CANNOT_ANNOTATE,
     ONLY_CURATORS_LINK,
+    RELEASES_REFUSED,
     can_annotate,
     can_curate,
+    can_release,
 )
 from debate.actions import relayout_article
 from debate.errors import Conflict, DomainError, PreconditionFailed
-from debate.models import Article, Comment, ReplyLink
+from debate.models import Article, Comment, Job, ReplyLink
 
 # A precondition on the label a write replaces: versions (If-Match: "3"), any label ("*"), or none at all
 # ("absent", from If-None-Match: *: a first write that must not overwrite a label made elsewhere meanwhile).
@@ -709,3 +712,35 @@ def clear_gold(*, actor: User, topic: Topic, comment: Comment | None = None, art
     )
     recompute_consensus(item=item, topic=topic)
     return Removal(removed=True)
+
+
+RELEASE_ATTEMPTS = 2  # safe to run again: files go to a folder of their own, renamed into place at the end
+
+
+@transaction.atomic
+def start_release(*, actor: User, name: str, filters: Mapping[str, object] | None = None) -> Release:
+    """A dataset release of the labels (and comments) these export filters select, written by a background job
+    queued on commit. Curators, researchers and admins; unknown or invalid filters are refused now."""
+    from annotations.releases import validate_filters
+    from debate.jobs import enqueue_job
+
+    if not can_release(actor):
+        raise PermissionDenied(RELEASES_REFUSED)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": ["a release needs a name"]})
+    if len(name) > 200:
+        raise ValidationError({"name": ["at most 200 characters"]})
+    cleaned = validate_filters(dict(filters or {}), actor)
+    created: list[Release] = []
+
+    def describe(job: Job) -> None:
+        release = Release.objects.create(
+            name=name, filters=cleaned, job=job, created_by=actor, folder=f"pending-{job.pk}"
+        )
+        release.folder = f"{release.pk:05d}-{slugify(name)[:60] or 'release'}"
+        release.save(update_fields=["folder"])
+        created.append(release)
+
+    enqueue_job(kind=Job.Kind.RELEASE, actor=actor, max_attempts=RELEASE_ATTEMPTS, before_enqueue=describe)
+    return created[0]

@@ -50,5 +50,8 @@ urlpatterns = [
     path("export/comments.jsonl", api.CommentExportJsonl.as_view(), name="export-comments-jsonl"),
     path("imports/", jobs_api.ImportListView.as_view(), name="imports"),
     path("imports/<int:pk>/", jobs_api.ImportDetailView.as_view(), name="import-detail"),
+    path("releases/", jobs_api.ReleaseListView.as_view(), name="releases"),
+    path("releases/<int:pk>/", jobs_api.ReleaseDetailView.as_view(), name="release-detail"),
+    path("releases/<int:pk>/files/<str:name>", jobs_api.ReleaseFileView.as_view(), name="release-file"),
     path("", include(router.urls)),
 ]

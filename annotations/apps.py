@@ -8,3 +8,8 @@ class AnnotationsConfig(AppConfig):
 
     def ready(self) -> None:
         from annotations import signals  # noqa: F401  # registers the receivers
+        from annotations.releases import build_release
+        from debate import jobs
+        from debate.models import Job
+
+        jobs.register(Job.Kind.RELEASE, build_release)

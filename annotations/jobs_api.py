@@ -1,22 +1,29 @@
-"""The API of background work: imports over HTTP (`/api/imports/`)."""
+"""The API of background work: imports over HTTP (`/api/imports/`) and dataset releases (`/api/releases/`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.actions import start_release
 from annotations.imports import import_jobs, job_view, uploads_from
-from annotations.permissions import CanImport
+from annotations.models import Release
+from annotations.permissions import CanImport, CanRelease
+from annotations.releases import CONTENT_TYPES, release_file_names, release_path, release_view
 from debate.actions import start_import
+from debate.models import Job
 from debate.roles import authenticated_user
 
 RECENT_JOBS = 50
@@ -84,3 +91,67 @@ class ImportDetailView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such import")})
     def get(self, request: Request, pk: int) -> Response:
         return Response(job_view(get_object_or_404(import_jobs(), pk=pk)))
+
+
+# --- dataset releases ------------------------------------------------------------------------------------
+
+
+class ReleaseRequestSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+
+
+class ReleaseListView(APIView):
+    """Curators, researchers and admins: dataset releases, newest first; POST starts one (a background job)."""
+
+    permission_classes = [CanRelease]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        releases = Release.objects.select_related("job", "created_by")[:RECENT_JOBS]
+        return Response({"results": [release_view(release, request, card=False) for release in releases]})
+
+    @extend_schema(
+        request=ReleaseRequestSerializer, responses={202: Accepted, 400: OpenApiResponse(description="invalid")}
+    )
+    def post(self, request: Request) -> Response:
+        body = ReleaseRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            release = start_release(
+                actor=authenticated_user(request),
+                name=body.validated_data["name"],
+                filters=body.validated_data["filters"],
+            )
+        except DjangoValidationError as invalid:
+            raise ValidationError(invalid.message_dict) from None
+        return accepted(request, release.pk, release.job.status, "api:release-detail")
+
+
+class ReleaseDetailView(APIView):
+    """A release: `status`, progress, the dataset card, and its files with their URLs, sha256 and rows."""
+
+    permission_classes = [CanRelease]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such release")})
+    def get(self, request: Request, pk: int) -> Response:
+        release = get_object_or_404(Release.objects.select_related("job", "created_by"), pk=pk)
+        return Response(release_view(release, request))
+
+
+class ReleaseFileView(APIView):
+    """One file of a finished release, as it was written (the web only reads it)."""
+
+    permission_classes = [CanRelease]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()})
+    def get(self, request: Request, pk: int, name: str) -> FileResponse:
+        release = get_object_or_404(Release.objects.select_related("job"), pk=pk, job__status=Job.Status.DONE)
+        if name not in release_file_names(release):
+            raise Http404("no such file in this release")
+        path = release_path(release) / name
+        if not path.is_file():
+            raise Http404("the release's files are missing on this server")
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES.get(path.suffix)
+        )

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from annotations.querysets import AnnotationQuerySet, ConsensusQuerySet, TopicQuerySet
 from annotations.vocabulary import STANCE_CHOICES, STANCE_VALUES, STATUS_CHOICES, ConsensusStatus, Stance
-from debate.models import Article, Comment
+from debate.models import Article, Comment, Job
 
 __all__ = [
     "ARTICLE_ITEM",
@@ -26,6 +26,7 @@ __all__ = [
     "ItemType",
     "QualificationItem",
     "QualificationStatus",
+    "Release",
     "Stance",
     "Topic",
 ]
@@ -419,3 +420,25 @@ class GuidelineVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic_id} v{self.number}"
+
+
+class Release(models.Model):
+    """A dataset release: immutable files written once by a background job (`annotations.releases`), under
+    RELEASES_ROOT in `folder`, described by their manifest and dataset card."""
+
+    name = models.CharField(max_length=200)
+    filters = models.JSONField(default=dict, blank=True, help_text="The export filters the release applied.")
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="release")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    folder = models.CharField(max_length=100, unique=True, help_text="Its folder under RELEASES_ROOT.")
+    manifest = models.JSONField(default=dict, blank=True)
+    card = models.TextField(blank=True, help_text="README.md: the dataset card.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -24,6 +24,8 @@ urlpatterns = [
     path("assignment/", assignment_views.assignment_page, name="assignment"),
     path("imports/", job_views.imports_page, name="imports"),
     path("imports/<int:pk>/", job_views.import_job, name="import-job"),
+    path("releases/", job_views.releases_page, name="releases"),
+    path("releases/<int:pk>/", job_views.release_page, name="release"),
     path("assignment/annotators/<str:username>/", assignment_views.annotator_status, name="assignment-annotator"),
     path(
         "assignment/qualification/<int:comment_id>/",

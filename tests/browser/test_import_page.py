@@ -160,3 +160,29 @@ def _up(base: str) -> Any:
         return httpx.get(f"{base}/api/health/", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_release_through_its_pages(
+    open_as: Callable[..., Page], make_user: Callable[..., User], workers: Workers, tmp_path: Path, seeds: Any
+) -> None:
+    from django.test import override_settings
+
+    with override_settings(RELEASES_ROOT=tmp_path):
+        workers.start(RELEASES_ROOT=str(tmp_path))
+        page = open_as(make_user("researcher"), width=1440)
+        page.click("nav >> text=Releases")
+        expect(page.locator("h1")).to_have_text("Dataset releases")
+        page.fill("#release-name", "Seed debates, first look")
+        page.select_option("#release-topic", "cluster-munitions")
+        page.click("button:has-text('Create release')")
+        expect(page.locator("h1")).to_have_text("Seed debates, first look")
+        expect(page.locator("#release-status")).to_have_attribute("data-status", "done", timeout=60_000)
+        expect(page.locator("#dataset-card")).to_contain_text("Label scheme")
+        expect(page.locator("[data-file]")).to_have_count(7)
+        with page.expect_download() as download:
+            page.click("[data-file='annotations.csv'] a")
+        assert download.value.suggested_filename == "annotations.csv"
+        shoot(page, "release-done")
+        page.goto("/releases/")
+        expect(page.locator("[data-release]")).to_have_count(1)
+        shoot(page, "releases")
