@@ -46,7 +46,7 @@ class ImportListView(APIView):
     permission_classes = [CanImport]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="imports_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response({"results": [job_view(job) for job in import_jobs()[:RECENT_JOBS]]})
 
@@ -106,7 +106,7 @@ class ReleaseListView(APIView):
 
     permission_classes = [CanRelease]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="releases_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         releases = Release.objects.select_related("job", "created_by")[:RECENT_JOBS]
         return Response({"results": [release_view(release, request, card=False) for release in releases]})

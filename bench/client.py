@@ -77,6 +77,30 @@ class Server:
     def get(self, path: str, **params: Any) -> Reply:
         return self.request("GET", path, params or None)
 
+    def upload(self, path: str, files: list[tuple[str, bytes]], field: str = "files", timeout: float = 600) -> Reply:
+        """POST these files as multipart/form-data in one field, on a connection of its own."""
+        boundary = f"bench-{time.monotonic_ns():x}"
+        parts = []
+        for name, data in files:
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n".encode()
+            )
+            parts.append(data)
+            parts.append(b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        payload = b"".join(parts)
+        headers = {**self.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            connection.request("POST", path, body=payload, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        return Reply(response.status, dict(response.getheaders()), data, time.perf_counter() - started)
+
     def stream(
         self, path: str, params: Mapping[str, Any] | None = None, on_chunk: Callable[[bytes], None] | None = None
     ) -> tuple[int, int, int, float]:

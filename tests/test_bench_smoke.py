@@ -53,3 +53,11 @@ def test_every_benchmark_runs_at_smoke_size(topics: object) -> None:
     assert export["jsonl"]["lines"] == export["annotations"]
     assert export["csv"]["lines"] == export["annotations"] + 1  # the header
     assert results["8"]["details"]["processes"] == 1 + SMOKE.workers
+    imported = results["9a"]["details"]
+    assert len(imported["http_until_queryable_s"]) == SMOKE.import_repeats
+    progress = results["9b"]["details"]
+    assert progress["comments"] == SMOKE.corpus_articles * SMOKE.corpus_comments
+    assert progress["changes"] >= 1
+    release = results["9c"]["details"]
+    assert release["files"]["annotations.jsonl"]["rows"] == release["rows"]
+    assert release["files"]["annotations.parquet"]["rows"] == release["rows"]
