@@ -223,6 +223,7 @@ IMPORT_MAX_FILES = env.int("IMPORT_MAX_FILES", default=100)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
 # Uploads stay in memory (never a temporary file) and go to the database; IMPORT_MAX_BYTES bounds them.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024  # the handler ignores larger requests' files
 DATA_UPLOAD_MAX_NUMBER_FILES = IMPORT_MAX_FILES + 1  # the import API answers one more with its own 400
 # Dataset releases: immutable files under here, served by the app (FileResponse) to those allowed.
 RELEASES_ROOT = Path(env.str("RELEASES_ROOT", default=str(VAR_DIR / "releases")))

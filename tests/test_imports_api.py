@@ -121,6 +121,18 @@ def test_limits_answer_400_and_413_and_store_nothing(api_as: Callable[..., Api])
     assert not ImportFile.objects.exists()
 
 
+def test_an_upload_of_several_megabytes_is_taken_whole(api_as: Callable[..., Api]) -> None:
+    from debate.synthetic import generate_document
+
+    document = generate_document(seed=5, number=1, comments=6000)
+    assert len(document.data) > 3 * 1024 * 1024  # above Django's default in-memory upload size
+    response = upload(api_as("curator"), (document.source, document.data))
+    assert response.status_code == 202, response.text
+    stored = ImportFile.objects.get()
+    assert stored.size == len(document.data)
+    assert bytes(stored.data) == document.data
+
+
 def test_unknown_and_non_numeric_imports_are_404(api_as: Callable[..., Api]) -> None:
     curator = api_as("curator")
     assert curator.get("/imports/999/").status_code == 404
