@@ -1162,8 +1162,11 @@ class Bench:
         """The big synthetic document as thread data (JSONL): the generator's own parents are given."""
         from debate.synthetic import generate_document
 
+        from debate.seed_parser import parse_document
+
         document = generate_document(seed=self.sizes.seed, number=0, comments=comments)
-        article = {"title": f"Thread data {name}", "author": document.article_author, "body": "", "tags": ["bench"]}
+        body = parse_document(document.text).body  # the article's own text: comments quoting it are searched for
+        article = {"title": f"Thread data {name}", "author": document.article_author, "body": body, "tags": ["bench"]}
         lines = [json.dumps(article)]
         for index, comment in enumerate(document.comments):
             lines.append(

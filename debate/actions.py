@@ -153,7 +153,7 @@ def import_document(
             },
         )
         comments = _save_comments(article, document, threads, authors, writing)
-        links = _save_reply_links(comments, threads)
+        links = _save_reply_links(comments, threads, new_article=created)
         result = ImportResult(
             source=source,
             status="created" if created else "updated",
@@ -374,15 +374,18 @@ def _parent_index(
     return thread.parent
 
 
-def _save_reply_links(comments: Sequence[Comment], threads: Sequence[ThreadedComment]) -> int:
-    """Replace the automatic links of these comments; manual links stay."""
+def _save_reply_links(
+    comments: Sequence[Comment], threads: Sequence[ThreadedComment], *, new_article: bool = False
+) -> int:
+    """Replace the automatic links of these comments; manual links stay. A new article has none to replace."""
     manual_pairs = {
         (comment.pk, comment.parent_id) for comment in comments if comment.parent_is_manual and comment.parent_id
     }
-    stale = ReplyLink.objects.filter(source_id__in=[comment.pk for comment in comments])
-    for source_id, target_id in manual_pairs:
-        stale = stale.exclude(source_id=source_id, target_id=target_id, method=ReplyLink.Method.MANUAL)
-    stale.delete()
+    if not new_article:
+        stale = ReplyLink.objects.filter(source_id__in=[comment.pk for comment in comments])
+        for source_id, target_id in manual_pairs:
+            stale = stale.exclude(source_id=source_id, target_id=target_id, method=ReplyLink.Method.MANUAL)
+        stale.delete()
     links = [
         ReplyLink(
             source=comment,

@@ -951,8 +951,10 @@ def article_quotes(
 ) -> list[ThreadedComment]:
     """For thread data whose parents are given: which comments quote the article, and where; no links. Each
     comment is searched against the article alone, so the time grows with the number of comments, not faster."""
-    index = _QuoteIndex()
     article = _read(article_body)
+    if len(article.words) < 3:  # nothing to quote (a link post, say): no search at all
+        return [ThreadedComment(links=(), parent=None, quotes_article=False, quoted_spans=()) for _ in comments]
+    index = _QuoteIndex()
     index.add(ARTICLE, article.words, article.grams, article_body)
     results: list[ThreadedComment] = []
     for position, comment in enumerate(comments):
