@@ -1160,9 +1160,8 @@ class Bench:
 
     def thread_data(self, comments: int, name: str) -> bytes:
         """The big synthetic document as thread data (JSONL): the generator's own parents are given."""
-        from debate.synthetic import generate_document
-
         from debate.seed_parser import parse_document
+        from debate.synthetic import generate_document
 
         document = generate_document(seed=self.sizes.seed, number=0, comments=comments)
         body = parse_document(document.text).body  # the article's own text: comments quoting it are searched for
