@@ -163,7 +163,12 @@ def _up(base: str) -> Any:
 
 
 def test_a_release_through_its_pages(
-    open_as: Callable[..., Page], make_user: Callable[..., User], workers: Workers, tmp_path: Path, seeds: Any
+    open_as: Callable[..., Page],
+    make_user: Callable[..., User],
+    workers: Workers,
+    tmp_path: Path,
+    seeds: Any,
+    topics: Any,
 ) -> None:
     from django.test import override_settings
 
