@@ -8,13 +8,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from annotations import actions, records
@@ -57,6 +58,7 @@ from debate.api import ArticleViewSet, CommentViewSet
 from debate.db import one_snapshot
 from debate.models import Article, Comment
 from debate.roles import Role, authenticated_user, has_role
+from debate.trees import nested_json
 
 
 def topic_or_404(slug: str) -> Topic:
@@ -327,21 +329,21 @@ class CommentParentView(APIView):
 
 
 class ThreadView(APIView):
-    """The reply subtree rooted at a comment, nested, in thread order."""
+    """The reply subtree rooted at a comment, nested, in thread order, to any depth."""
 
     @extend_schema(responses=ThreadNodeSerializer)
-    def get(self, request: Request, comment_id: int) -> Response:
+    def get(self, request: Request, comment_id: int) -> HttpResponse:
         # The subtree is found from the root's thread order and depth: both reads must see the same tree, or a
         # curator's concurrent correction would make this answer with some other comment's subtree.
         with one_snapshot():
             root = comment_or_404(comment_id)
             nodes = list(with_labels_for(Comment.objects.subtree(root).with_thread(), request.user))
-        by_id = {node.pk: node for node in nodes}
-        for node in nodes:
-            node.thread_replies = []  # type: ignore[attr-defined]
-        for node in nodes[1:]:
-            by_id[node.parent_id].thread_replies.append(node)  # type: ignore[attr-defined,index]
-        return Response(ThreadNodeSerializer(nodes[0], context=label_context(request, nodes)).data)
+        # Each comment is serialized flat and the nesting written around the records by a loop: a reply chain
+        # can be deeper than Python's recursion limit, which both a nested serializer and json.dumps of a
+        # nested structure would run into.
+        records = LabelledCommentSerializer(nodes, many=True, context=label_context(request, nodes)).data
+        text = nested_json(records, (node.depth - root.depth for node in nodes), encoder=JSONEncoder)
+        return HttpResponse("".join(text), content_type="application/json")
 
 
 class AnnotationViewSet(viewsets.ReadOnlyModelViewSet[Annotation]):

@@ -53,7 +53,9 @@ class StrictBooleanField(forms.NullBooleanField):
             return None
         if isinstance(value, bool):
             return value
-        raise ValidationError(f"{value!r} is not a boolean; use true or false", code="invalid")
+        # The value goes in as a parameter, never into the message itself: django-filter's DRF backend
+        # %-formats every message with its params, and a `%s` sent as the value would break that (a 500).
+        raise ValidationError("%(value)r is not a boolean; use true or false", code="invalid", params={"value": value})
 
 
 class StrictBooleanWidget(BooleanWidget):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations.actions import MAX_BATCH
@@ -251,14 +252,21 @@ class LabelledArticleDetailSerializer(_ItemLabelsMixin, ArticleDetailSerializer)
         fields = [*ArticleDetailSerializer.Meta.fields, "my_annotations", "consensus", "gold"]
 
 
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/ThreadNode"}})
+class _RepliesField(serializers.ListField):
+    """The answers of a thread node, each a thread node itself (documented as such in the OpenAPI schema)."""
+
+
 class ThreadNodeSerializer(LabelledCommentSerializer):
-    replies = serializers.SerializerMethodField()
+    """A comment of a reply subtree with its answers nested under `replies`, to any depth."""
+
+    # It serializes one node; the thread view nests the nodes with `debate.trees.nested_json`, a loop, since a
+    # reply chain may run deeper than Python can recurse.
+
+    replies = _RepliesField(child=serializers.DictField(), read_only=True, default=list)
 
     class Meta(LabelledCommentSerializer.Meta):
         fields = [*LabelledCommentSerializer.Meta.fields, "replies"]
-
-    def get_replies(self, comment: Comment) -> list[dict[str, Any]]:
-        return [self.to_representation(child) for child in getattr(comment, "thread_replies", [])]
 
 
 class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):
