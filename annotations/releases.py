@@ -42,7 +42,8 @@ from debate.db import one_snapshot
 from debate.jobs import JobRun
 from debate.models import Article, Comment, Job, ReplyLink
 
-assert tuple(name for name, _ in ANNOTATION_FEATURES) == ANNOTATION_COLUMNS, "features of every export column"
+if tuple(name for name, _ in ANNOTATION_FEATURES) != ANNOTATION_COLUMNS:  # a new export column needs its feature
+    raise ImportError("annotations.releases: ANNOTATION_FEATURES must name every export column, in order")
 
 ROW_GROUP = 50_000
 FILE_MODE = 0o444
@@ -241,7 +242,8 @@ def _every(rows: Iterable[Mapping[str, Any]], report: Callable[[int], None]) -> 
 def build_release(job: Job, run: JobRun) -> dict[str, Any]:
     release = Release.objects.select_related("created_by").get(job=job)
     user = release.created_by
-    assert user is not None
+    if user is None:  # the creator's account was deleted while the job waited: nobody to filter for
+        raise RuntimeError("the release's creator no longer exists")
     filters = dict(release.filters)
     root = release_root()
     root.mkdir(parents=True, exist_ok=True)

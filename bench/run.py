@@ -1117,6 +1117,7 @@ class Bench:
             api.get("/api/health/")
         times = [api.get("/api/health/").seconds for _ in range(200)]
         return {"health_p50_s": statistics.median(times), "calibration_s": calibration_loop()}
+
     # --- 9. background jobs: imports over HTTP, progress, releases ---------------------------------------
 
     def start_worker(self) -> None:

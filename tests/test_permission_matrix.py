@@ -57,6 +57,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from annotations.actions import set_gold, set_stance
 from annotations.assignment.actions import mark_qualification_item
+from annotations.labels import LabelValues
 from annotations.models import Annotation
 from annotations.topics import DEFAULT_TOPICS
 from debate.actions import relayout_article
@@ -591,7 +592,9 @@ def build_world() -> World:
         for number, item in enumerate((first, reply, gold_item, article)):
             note, evidence = f"MX-{role}-note-{number}-q7", f"MX-{role}-evidence-{number}-z3"
             target: dict[str, Any] = {"comment": item} if isinstance(item, Comment) else {"article": item}
-            written = set_stance(actor=users[role], **target, topic=topic, stance=stance, note=note).annotation
+            written = set_stance(
+                actor=users[role], **target, topic=topic, values=LabelValues(stance, note=note)
+            ).annotation
             labels[role].append(written)
             markers[role] += [note, evidence]
         # Evidence text must equal the item's body, so text only this annotator's evidence holds cannot be

@@ -13,6 +13,7 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from annotations.actions import set_stance
+from annotations.labels import EvidenceSpan, LabelValues
 from annotations.models import Annotation, Topic
 from debate.models import Article, Comment
 from tests.browser.conftest import screenshot, wait_saved
@@ -37,10 +38,10 @@ def test_a_label_changed_in_another_tab_is_explained_in_words_and_never_overwrit
 ) -> None:
     annotator = make_user("annotator", "tabs")
     target = comment(seeds[CLUSTER_MUNITIONS], 1)
-    set_stance(actor=annotator, comment=target, topic=topics[CM], stance="favor")
+    set_stance(actor=annotator, comment=target, topic=topics[CM], values=LabelValues("favor"))
     page = open_as(annotator)
     page.goto(f"/articles/{target.article_id}/#c{target.pk}")
-    set_stance(actor=annotator, comment=target, topic=topics[CM], stance="against")  # the other tab
+    set_stance(actor=annotator, comment=target, topic=topics[CM], values=LabelValues("against"))  # the other tab
 
     page.keyboard.press("3")
     problem = row(page, target, CM).locator("[data-row-problem]")
@@ -93,7 +94,7 @@ def test_auto_advance_is_off_until_switched_on_and_remembered_and_n_finds_the_ne
     ordered = list(Comment.objects.filter(article=article).order_by("thread_order"))
     annotator = make_user("annotator")
     for topic in topics.values():  # the article itself is finished: the thread opens on the first comment
-        set_stance(actor=annotator, article=article, topic=topic, stance="not_about")
+        set_stance(actor=annotator, article=article, topic=topic, values=LabelValues("not_about"))
     page = open_as(annotator)
     page.goto(f"/articles/{article.pk}/")
     current = page.locator(".comment.is-current")
@@ -129,8 +130,8 @@ def test_focus_mode_in_the_queue_moves_on_without_a_round_trip(
     article = seeds[CLUSTER_MUNITIONS]
     ordered = list(Comment.objects.filter(article=article).order_by("thread_order"))
     for topic in topics.values():
-        set_stance(actor=annotator, article=article, topic=topic, stance="against")
-        set_stance(actor=annotator, comment=ordered[0], topic=topic, stance="not_about")
+        set_stance(actor=annotator, article=article, topic=topic, values=LabelValues("against"))
+        set_stance(actor=annotator, comment=ordered[0], topic=topic, values=LabelValues("not_about"))
     page = open_as(annotator, width=1440)
     page.goto("/annotate/")
     expect(page.locator("[data-comment]")).to_have_attribute("id", f"c{ordered[1].pk}")
@@ -182,8 +183,8 @@ def test_quoted_passages_are_shown_as_quotes_in_browse_adjudication_and_the_queu
     article = seeds[CLUSTER_MUNITIONS]
     quoting = comment(article, 24)  # quotes #3: "It’s their choice whether to use them, ..."
     first, second = make_user("annotator", "a1"), make_user("annotator", "a2")
-    set_stance(actor=first, comment=quoting, topic=topics[CM], stance="favor")
-    set_stance(actor=second, comment=quoting, topic=topics[CM], stance="against")
+    set_stance(actor=first, comment=quoting, topic=topics[CM], values=LabelValues("favor"))
+    set_stance(actor=second, comment=quoting, topic=topics[CM], values=LabelValues("against"))
     quote = "It’s their choice whether to use them"
 
     page = open_as(make_user("curator"))
@@ -228,12 +229,18 @@ def test_every_page_at_desktop_and_phone_size(
             stance = stances[(number + position) % 4]
             evidence = [{"start": 0, "end": 12, "text": target.body[:12]}] if position == 0 and number % 3 == 0 else []
             set_stance(
-                actor=annotator, comment=target, topic=topic, stance=stance, evidence=evidence, lead_time_ms=4000
+                actor=annotator,
+                comment=target,
+                topic=topic,
+                values=LabelValues(stance, evidence=tuple(EvidenceSpan(**span) for span in evidence)),
+                lead_time_ms=4000,
             )
             if number < 12 and number % 3:
-                set_stance(actor=curator, comment=target, topic=topic, stance=stances[(number + 2 * position) % 4])
+                set_stance(
+                    actor=curator, comment=target, topic=topic, values=LabelValues(stances[(number + 2 * position) % 4])
+                )
     for topic in topics.values():
-        set_stance(actor=annotator, article=article, topic=topic, stance="against")
+        set_stance(actor=annotator, article=article, topic=topic, values=LabelValues("against"))
     deep = Comment.objects.filter(article=article).order_by("-depth").first()
     assert deep is not None
 
