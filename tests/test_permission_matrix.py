@@ -138,6 +138,15 @@ def _case(method: str) -> Callable[..., Case]:
 
 GET, POST, PUT, PATCH, DELETE = (_case(method) for method in METHODS)
 
+# A multipart upload of one small document, as the import form and POST /api/imports/ take it.
+UPLOAD = RAW(
+    "--matrix\r\n"
+    'Content-Disposition: form-data; name="files"; filename="matrix-upload.txt"\r\n'
+    "Content-Type: text/plain\r\n\r\n"
+    "A title\n\nA body.\n\r\n"
+    "--matrix--\r\n",
+    "multipart/form-data; boundary=matrix",
+)
 BAD_LABEL = {"stance": "maybe", "confidence": 7, "evidence": [{"start": -1, "end": 10**9, "text": 3}]}
 NOT_JSON = RAW("{not json")
 ARRAY = RAW("[1, 2]")
@@ -325,6 +334,43 @@ MATRIX: dict[str, list[Case]] = {
         GET("/api/export/comments.jsonl?topic={topic}&stance=against&annotator={user_a}"),
         GET("/api/export/comments.jsonl?has_replies=%s&page_size=x"),
     ],
+    # --- API: batch label writes, imports and releases
+    "api/annotations/batch/": [
+        POST(
+            "/api/annotations/batch/",
+            {"writes": [{"comment": ID("comment"), "topic": "{topic}", "stance": "favor", "note": "batch"}]},
+        ),
+        POST(
+            "/api/annotations/batch/",
+            {
+                "writes": [
+                    {"article": ID("article"), "topic": "{topic}", "delete": True},
+                    {"comment": ID("missing"), "topic": "{bad_topic}", "stance": "maybe", "if_match": "x"},
+                    {"comment": ID("comment"), "article": ID("article"), "topic": "{topic}"},
+                ]
+            },
+        ),
+        POST("/api/annotations/batch/", {"writes": "all of them"}),
+        POST("/api/annotations/batch/", NOT_JSON),
+    ],
+    "api/imports/": [
+        GET("/api/imports/"),
+        POST("/api/imports/", UPLOAD),
+        POST("/api/imports/", RAW("files=none", "application/x-www-form-urlencoded")),
+        POST("/api/imports/", RAW("--x\r\nnot a multipart body", "multipart/form-data; boundary=x")),
+    ],
+    "api/imports/<int:pk>/": [GET("/api/imports/{missing}/"), GET("/api/imports/x/", unknown=True)],
+    "api/releases/": [
+        GET("/api/releases/"),
+        POST("/api/releases/", {"name": "matrix release", "filters": {"topic": "{topic}"}}),
+        POST("/api/releases/", {"name": "", "filters": {"topic": "{bad_topic}", "colour": "blue"}}),
+        POST("/api/releases/", NOT_JSON),
+    ],
+    "api/releases/<int:pk>/": [GET("/api/releases/{missing}/")],
+    "api/releases/<int:pk>/files/<str:name>": [
+        GET("/api/releases/{missing}/files/annotations.jsonl"),
+        GET("/api/releases/{missing}/files/..%2F..%2Fsettings.py", unknown=True),
+    ],
     # --- accounts (password reset is served because the world sets EMAIL_URL)
     "accounts/login/": [
         GET("/accounts/login/", public=True),
@@ -429,6 +475,18 @@ MATRIX: dict[str, list[Case]] = {
         POST("/adjudicate/articles/{article}/{bad_topic}/", {"stance": "favor"}),
         POST("/adjudicate/articles/{missing}/{topic}/", {"stance": "favor"}),
     ],
+    "imports/": [
+        GET("/imports/"),
+        POST("/imports/", UPLOAD),
+        POST("/imports/", {}),
+    ],
+    "imports/<int:pk>/": [GET("/imports/{missing}/")],
+    "releases/": [
+        GET("/releases/"),
+        POST("/releases/", {"name": "matrix release", "topic": "{topic}"}),
+        POST("/releases/", {"name": "", "topic": "{bad_topic}", "item_type": "nonsense"}),
+    ],
+    "releases/<int:pk>/": [GET("/releases/{missing}/")],
     "dashboard/": [
         GET("/dashboard/"),
         GET("/dashboard/?items=comments&topic={topic}&a={user_a}&b={user_b}"),
