@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.loader import render_to_string
 
@@ -110,15 +110,31 @@ class RefuseUnstorableInput:
         problem = _first_unstorable(_fields("query parameter", request.GET))
         if problem is not None or request.method in ("GET", "HEAD", "OPTIONS"):
             return problem
+        content_type = request.content_type or ""
+        if content_type == "multipart/form-data":
+            return self.upload_problem(request)
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and _content_length(request) > limit:
             raise RequestDataTooBig("body over DATA_UPLOAD_MAX_MEMORY_SIZE")
-        content_type = request.content_type or ""
-        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if content_type == "application/x-www-form-urlencoded":
             return _first_unstorable(_fields("form field", request.POST))
         if content_type == "application/json" or content_type.endswith("+json"):
             return _first_unstorable(_json_strings(_parse_json(request.body)))
         return None
+
+    @staticmethod
+    def upload_problem(request: HttpRequest) -> Problem | None:
+        """Multipart bodies carry files, to which DATA_UPLOAD_MAX_MEMORY_SIZE does not apply: a body larger than
+        any upload may be (FILE_UPLOAD_MAX_MEMORY_SIZE) is left unread for the view to refuse by its size; else
+        its fields and file names are checked, and more files than Django parses is the import's own 400."""
+        if _content_length(request) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+            return None
+        try:
+            fields = list(_fields("form field", request.POST))
+            names = [(None, "a file name", file.name or "") for _, files in request.FILES.lists() for file in files]
+        except TooManyFilesSent:
+            return Problem(f"too many files; at most {settings.IMPORT_MAX_FILES} at once")
+        return _first_unstorable([*fields, *names])
 
 
 def _content_length(request: HttpRequest) -> int:
