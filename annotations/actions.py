@@ -35,6 +35,7 @@ from annotations.permissions import (
     can_curate,
     can_release,
 )
+from annotations.suggestions import actions as suggestions
 from debate.actions import relayout_article
 from debate.errors import Conflict, DomainError, PreconditionFailed
 from debate.models import Article, Comment, Job, ReplyLink
@@ -242,6 +243,7 @@ def set_stance(
     )
     if result.changed and comment is not None:
         assignment.after_label_write(actor=actor, comment=comment, reason=reason)
+        suggestions.record_shown(annotation=result.annotation, actor=actor, comment=comment)
     return result
 
 
@@ -542,6 +544,7 @@ def write_labels(*, actor: User, requests: Sequence[LabelRequest]) -> list[Label
         currents[key] = result.annotation
         if result.changed and item.comment is not None:
             assignment.after_label_write(actor=actor, comment=item.comment, reason=standing.reason(item.comment_id))
+            suggestions.record_shown(annotation=result.annotation, actor=actor, comment=item.comment)
         outcomes[number] = result
     return [outcome for outcome in outcomes if outcome is not None]
 

@@ -53,6 +53,7 @@ from annotations.serializers import (
     consensus_of,
     gold_of,
 )
+from annotations.suggestions.queries import suggestions_for
 from config.drf import exception_handler
 from debate.api import ArticleViewSet, CommentViewSet
 from debate.db import one_snapshot
@@ -143,10 +144,15 @@ class LabelledArticleViewSet(ArticleViewSet):
         return with_labels_for(super().get_queryset(), self.request.user)
 
 
-def label_context(request: Request, comments: Comment | Iterable[Comment]) -> dict[str, Any]:
+def label_context(
+    request: Request, comments: Comment | Iterable[Comment], *, suggestions: bool = True
+) -> dict[str, Any]:
     """Serializer context for comment records: the request, and for those who see labels, which authors take
     both sides of a topic in the records' articles (one query for the whole page)."""
     context: dict[str, Any] = {"request": request}
+    if suggestions:
+        listed = [comments] if isinstance(comments, Comment) else comments
+        context["suggestions"] = suggestions_for(request.user, listed)
     if sees_all_labels(request.user):
         context["both_sides"] = queries.authors_taking_both_sides(
             [comments] if isinstance(comments, Comment) else comments
@@ -341,7 +347,9 @@ class ThreadView(APIView):
         # Each comment is serialized flat and the nesting written around the records by a loop: a reply chain
         # can be deeper than Python's recursion limit, which both a nested serializer and json.dumps of a
         # nested structure would run into.
-        records = LabelledCommentSerializer(nodes, many=True, context=label_context(request, nodes)).data
+        records = LabelledCommentSerializer(
+            nodes, many=True, context=label_context(request, nodes, suggestions=False)
+        ).data
         text = nested_json(records, (node.depth - root.depth for node in nodes), encoder=JSONEncoder)
         return HttpResponse("".join(text), content_type="application/json")
 

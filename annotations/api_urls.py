@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from annotations import api, jobs_api
+from annotations.suggestions import api as suggestions_api
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -44,6 +45,9 @@ urlpatterns = [
         name="comment-qualification",
     ),
     path("topics/<slug:slug>/guidelines/", api.TopicGuidelinesView.as_view(), name="topic-guidelines"),
+    path("models/", suggestions_api.SuggestionModelList.as_view(), name="models"),
+    path("models/train/", suggestions_api.TrainSuggestionModels.as_view(), name="models-train"),
+    path("suggestions/settings/", suggestions_api.SuggestionSettingsView.as_view(), name="suggestion-settings"),
     path("history/", api.ChangeEventList.as_view(), name="history"),
     path("export/annotations.jsonl", api.AnnotationExportJsonl.as_view(), name="export-annotations-jsonl"),
     path("export/annotations.csv", api.AnnotationExportCsv.as_view(), name="export-annotations-csv"),

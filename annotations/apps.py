@@ -9,7 +9,9 @@ class AnnotationsConfig(AppConfig):
     def ready(self) -> None:
         from annotations import signals  # noqa: F401  # registers the receivers
         from annotations.releases import build_release
+        from annotations.suggestions.jobs import run_training
         from debate import jobs
         from debate.models import Job
 
         jobs.register(Job.Kind.RELEASE, build_release)
+        jobs.register(Job.Kind.TRAIN, run_training)

@@ -13,7 +13,7 @@ from django_filters import rest_framework as filters
 from django_filters.widgets import BooleanWidget
 
 from annotations.assignment.queries import restrict_to_queue
-from annotations.models import Annotation, ChangeEvent, Consensus, Topic
+from annotations.models import Annotation, ChangeEvent, Consensus, Suggestion, Topic
 from annotations.permissions import BLIND, sees_all_labels, sees_labels_of
 from annotations.querysets import relation_condition
 from annotations.vocabulary import STANCE_CHOICES, STANCE_LIST, STATUS_CHOICES, Relation, Stance
@@ -74,7 +74,7 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 
 # Filters that only mean something for one topic.
-NEEDS_TOPIC = ("stance", "status", "relation", "relation_to_article", "thread_mix", "both_sides")
+NEEDS_TOPIC = ("stance", "status", "relation", "relation_to_article", "thread_mix", "both_sides", "model_disagrees")
 
 
 class CommentFilterForm(forms.Form):
@@ -188,6 +188,10 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
         method="filter_outdated", label="Has labels made under older guidelines (mine, for annotators)"
     )
 
+    model_disagrees = StrictBooleanFilter(
+        method="filter_model_disagrees", label="The topic's model suggests another stance than the consensus"
+    )
+
     class Meta(CorpusCommentFilter.Meta):
         fields = [
             *CorpusCommentFilter.Meta.fields,
@@ -201,6 +205,7 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
             "thread_mix",
             "both_sides",
             "outdated",
+            "model_disagrees",
         ]
         form = CommentFilterForm
 
@@ -266,6 +271,22 @@ class CommentFilter(LabelFilterMixin, CorpusCommentFilter):
         if topic is not None:
             labels = labels.filter(topic=topic)
         return queryset.filter(Exists(labels) if value else ~Exists(labels))
+
+    def filter_model_disagrees(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        """Comments with a consensus stance on the topic that its current (usable) model does not suggest: a quick
+        way to find labelling mistakes. `false`: those where both exist and agree."""
+        if value is None:
+            return queryset
+        topic = self._consensus_topic(name)
+        consensus = Consensus.objects.filter(topic=topic, comment=OuterRef("pk")).exclude(stance=None)
+        suggested = Suggestion.objects.filter(topic=topic, comment=OuterRef("pk"), model__usable=True)
+        # Inside the suggestion's subquery, the consensus is that of the suggestion's comment.
+        its_consensus = Subquery(
+            Consensus.objects.filter(topic=topic, comment=OuterRef("comment_id")).values("stance")[:1]
+        )
+        differs = suggested.exclude(stance=its_consensus)
+        agrees = suggested.filter(stance=its_consensus)
+        return queryset.filter(Exists(consensus), Exists(differs if value else agrees))
 
 
 def _related_by(queryset: QuerySet[Any], other: str, value: str) -> QuerySet[Any]:

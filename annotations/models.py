@@ -101,6 +101,16 @@ class Annotation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the annotator was shown when they last set this label (issue 16): whether a hint was on the panel,
+    # which stance it suggested and from which model version, and which queue stream served the item.
+    suggestion_shown = models.BooleanField(default=False)
+    suggested_stance = models.CharField(max_length=16, choices=STANCE_CHOICES, blank=True)
+    suggestion_model_version = models.PositiveIntegerField(null=True, blank=True)
+    stream = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="uncertain / random when the queue was ordered by uncertainty.",
+    )
 
     objects = AnnotationQuerySet.as_manager()
 
@@ -442,3 +452,97 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- stance suggestions (issue 16) -----------------------------------------------------------------------
+
+
+class Band(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+
+
+class Stream(models.TextChoices):
+    """Which part of an uncertainty-ordered queue an item came from: researchers keep the random one as an
+    unbiased sample."""
+
+    UNCERTAIN = "uncertain", "Uncertain (active learning)"
+    RANDOM = "random", "Random"
+
+
+class SuggestionModel(models.Model):
+    """A topic's trained stance model: what it learned from, how good it measured, and its bytes.
+
+    Only the latest model of a topic suggests, and only when `usable` (its cross-validated quality beats the
+    majority-class baseline); the older rows stay as the learning curve, their bytes dropped."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="suggestion_models")
+    version = models.PositiveIntegerField(help_text="1, 2, ... per topic.")
+    trained_at = models.DateTimeField(auto_now_add=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    label_count = models.PositiveIntegerField(help_text="Consensus labels it was trained on.")
+    usable = models.BooleanField(default=False)
+    reason = models.TextField(blank=True, help_text="Why it is not used, when it is not.")
+    metrics = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="Time taken to measure and train.")
+    data = models.BinaryField(blank=True, default=b"", help_text="The serialised model; emptied when superseded.")
+
+    class Meta:
+        ordering = ["topic_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "version"], name="one_suggestion_model_version_per_topic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} model v{self.version} ({self.label_count} labels)"
+
+
+class Suggestion(models.Model):
+    """The current model's suggestion for one comment on one topic, computed when the model was trained (and
+    for new comments when they are next asked for), so that a page reads it with a join."""
+
+    model = models.ForeignKey(SuggestionModel, on_delete=models.CASCADE, related_name="suggestions")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="suggestions")
+    stance = models.CharField(max_length=16, choices=STANCE_CHOICES)
+    probability = models.FloatField()
+    band = models.CharField(max_length=8, choices=Band.choices, blank=True, help_text="Empty: no hint shown.")
+    uncertainty = models.FloatField(help_text="1 - the top probability.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "topic"], name="one_suggestion_per_item")]
+        indexes = [models.Index(fields=["topic", "uncertainty"], name="suggestion_topic_uncertainty")]
+
+    def __str__(self) -> str:
+        return f"c{self.comment_id}/{self.topic_id}: {self.stance} {self.probability:.2f}"
+
+
+class SuggestionSettings(models.Model):
+    """How suggestions are used: one row, curators set it (`PUT /api/suggestions/settings/`)."""
+
+    hints = models.BooleanField(default=True, help_text="Show hints to annotators (never on overlap items).")
+    active_learning = models.BooleanField(default=False, help_text="Order queues by the model's uncertainty.")
+    random_share = models.FloatField(default=0.2, help_text="Share of an ordered queue drawn at random.")
+    retrain_every = models.PositiveIntegerField(
+        default=50, help_text="New consensus labels on a topic after which its model is trained again."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "suggestion settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="suggestion_settings_single_row"),
+            models.CheckConstraint(condition=Q(random_share__gte=0, random_share__lte=1), name="random_share_0_1"),
+            models.CheckConstraint(condition=Q(retrain_every__gte=1), name="retrain_every_at_least_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hints {'on' if self.hints else 'off'}, active learning {'on' if self.active_learning else 'off'}"
+
+    @classmethod
+    def current(cls) -> SuggestionSettings:
+        found = cls.objects.filter(pk=1).first()
+        return found if found is not None else cls(pk=1)

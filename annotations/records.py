@@ -24,6 +24,7 @@ from rest_framework import serializers
 from annotations.models import Annotation, Consensus, GoldLabel
 from annotations.permissions import sees_all_labels
 from annotations.quality.queries import authors_taking_both_sides_of
+from annotations.suggestions.queries import suggestions_for_ids
 from debate.models import Comment, ReplyLink
 
 # The page's columns, in the order `record` reads them.
@@ -126,6 +127,9 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
         ):
             gold[comment][topic] = {"stance": stance, "note": note, "set_by": set_by, "set_at": _datetime(set_at)}
         both_sides = authors_taking_both_sides_of({(row[1], row[12]) for row in rows if row[12]})
+    # Issue 16: the model's suggestions the caller may see (every one for those who see all labels, hints
+    # on an annotator's single items), one query.
+    suggested = suggestions_for_ids(user, ids)
     result = []
     for (
         pk,
@@ -162,5 +166,6 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
             record["consensus"] = consensus.get(pk, {})
             record["gold"] = gold.get(pk, {})
             record["author_takes_both_sides"] = both_sides.get((article, author_id or 0), [])
+        record["suggestions"] = suggested.get(pk, {})
         result.append(record)
     return result

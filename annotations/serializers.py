@@ -229,10 +229,18 @@ class LabelledCommentSerializer(_ItemLabelsMixin, CommentSerializer):
     labels, and the topics on which the comment's author takes both sides in this article."""
 
     author_takes_both_sides = serializers.SerializerMethodField()
+    suggestions = serializers.SerializerMethodField()
     summary_fields = LABEL_SUMMARY_FIELDS
 
     class Meta(CommentSerializer.Meta):
-        fields = [*CommentSerializer.Meta.fields, "my_annotations", *LABEL_SUMMARY_FIELDS]
+        fields = [*CommentSerializer.Meta.fields, "my_annotations", *LABEL_SUMMARY_FIELDS, "suggestions"]
+
+    def get_suggestions(self, comment: Comment) -> dict[str, dict[str, Any]]:
+        """Per topic: the model's suggestion (stance, probability, band, model_version) where the caller may
+        see one (`annotations.suggestions.queries.suggestions_for`): every one for curators, researchers and
+        admins; for annotators, hints on their single-annotator items only."""
+        found: dict[int, dict[str, dict[str, Any]]] = self.context.get("suggestions", {})
+        return found.get(comment.pk, {})
 
     def get_author_takes_both_sides(self, comment: Comment) -> list[str]:
         flags: dict[tuple[int, int], list[str]] = self.context.get("both_sides", {})
@@ -266,7 +274,8 @@ class ThreadNodeSerializer(LabelledCommentSerializer):
     replies = _RepliesField(child=serializers.DictField(), read_only=True, default=list)
 
     class Meta(LabelledCommentSerializer.Meta):
-        fields = [*LabelledCommentSerializer.Meta.fields, "replies"]
+        # Suggestions are on the comment lists (and their queue); a thread is read for its shape.
+        fields = [*(f for f in LabelledCommentSerializer.Meta.fields if f != "suggestions"), "replies"]
 
 
 class ChangeEventSerializer(serializers.ModelSerializer[ChangeEvent]):

@@ -48,6 +48,7 @@ from annotations.models import Annotation, Consensus, GoldLabel, Topic
 from annotations.permissions import ONLY_CURATORS_ADJUDICATE, can_curate, role_flags, sees_all_labels
 from annotations.quality import charts, queries
 from annotations.querysets import label_prefetches, with_labels_for
+from annotations.suggestions.queries import HintState, hint_state, hint_usage, learning_curve, suggestions_for
 from annotations.vocabulary import (
     STANCE_CHOICES,
     STANCE_LIST,
@@ -109,6 +110,7 @@ def panel_rows(
     user: User,
     error: dict[str, str] | None = None,
     buttons: dict[tuple[int, str | None], SafeString] | None = None,
+    hints: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per topic: the user's label (from the `my_labels` prefetch), consensus if visible, any error.
 
@@ -130,12 +132,23 @@ def panel_rows(
                 "consensus": consensus.get(topic.pk),
                 "outdated": label is not None and label.guideline_version < topic.guideline_version,
                 "error": (error or {}).get(topic.slug),
+                # A model's suggestion, as a marker beside the option: never pressed, never saved (issue 16).
+                # Curators and researchers get every suggestion (browse lists them); the panel marks banded ones.
+                "suggestion": (hints or {}).get(topic.slug),
+                "hint": (hints or {}).get(topic.slug) if (hints or {}).get(topic.slug, {}).get("band") else None,
             }
         )
     return rows
 
 
-def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window_start: int | None = None) -> None:
+def decorate(
+    comments: list[Comment],
+    topics: list[Topic],
+    user: User,
+    *,
+    window_start: int | None = None,
+    hints: bool | HintState = False,
+) -> None:
     """Attach what the comment template needs, so that rendering runs no query (one for the whole page to
     flag authors who take both sides, for those who may see consensus).
 
@@ -144,6 +157,9 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
     active = sum(1 for topic in topics if topic.is_active)
     names = {topic.slug: topic.name for topic in topics}
     flags = queries.authors_taking_both_sides(comments) if sees_all_labels(user) else {}
+    # The model's suggestions (one query; on the queue and in browse, not on the thread page's budget).
+    state = hints if isinstance(hints, HintState) else None
+    suggested = suggestions_for(user, comments, state) if hints else {}
     threads: dict[int, str] = {}
     buttons: dict[tuple[int, str | None], SafeString] = {}
 
@@ -158,7 +174,9 @@ def decorate(comments: list[Comment], topics: list[Topic], user: User, *, window
         comment.both_sides = [  # type: ignore[attr-defined]
             names.get(slug, slug) for slug in flags.get((comment.article_id, comment.author_id or 0), [])
         ]
-        comment.panel_rows = panel_rows(comment, topics, user, buttons=buttons)  # type: ignore[attr-defined]
+        comment.panel_rows = panel_rows(  # type: ignore[attr-defined]
+            comment, topics, user, buttons=buttons, hints=suggested.get(comment.pk)
+        )
         comment.label_url = reverse("workspace:label-write", args=[comment.pk])  # type: ignore[attr-defined]
         comment.parent_href = href(comment.parent) if comment.parent else ""  # type: ignore[attr-defined]
         comment.also_answers = [  # type: ignore[attr-defined]
@@ -477,7 +495,9 @@ def render_panel(
     context = workspace_context(request)
     comment = with_labels_for(Comment.objects.with_thread(), user).get(pk=comment_id)
     decorate([comment], context["topics"], user)
-    comment.panel_rows = panel_rows(comment, context["topics"], user, error)  # type: ignore[attr-defined]
+    comment.panel_rows = panel_rows(  # type: ignore[attr-defined]
+        comment, context["topics"], user, error, hints=suggestions_for(user, [comment]).get(comment.pk)
+    )
     return render(request, "annotations/_comment.html#panel", {**context, "comment": comment}, status=status)
 
 
@@ -559,6 +579,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     # What the queue holds: every item, articles first (the default), or, for an annotator while work is
     # assigned, their assignments or their qualification items (`annotations.assignment.queries`).
     everything, assignment_settings = serves_everything(user)
+    hints = hint_state(user, assignment_settings)  # reads the suggestion settings for annotators only
     if everything:
         queue_state, queue_message = "all", ""
         pending_comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
@@ -571,18 +592,18 @@ def queue(request: HttpRequest) -> HttpResponse:
             decorate_article(article, context["topics"], user)
         elif candidate is not None and (comment_id := candidate[1]) is not None:
             comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(pk=comment_id)
-            decorate([comment], context["topics"], user)
+            decorate([comment], context["topics"], user, hints=hints if hints.on else False)
             ancestors = _ancestors(comment)
         total = Comment.objects.count() + Article.objects.count()
         remaining = pending_comments.count() + pending_articles.count()
     else:
-        state = queue_for(user, after=after_comment, settings=assignment_settings)
+        state = queue_for(user, after=after_comment, settings=assignment_settings, steering=hints.settings)
         queue_state, queue_message = state.selection.state, state.selection.message
         if state.next_id is not None:
             comment = with_labels_for(Comment.objects.with_thread().select_related("article"), user).get(
                 pk=state.next_id
             )
-            decorate([comment], context["topics"], user)
+            decorate([comment], context["topics"], user, hints=hints if hints.on else False)
             ancestors = _ancestors(comment)
         total, remaining = state.total, state.remaining
     return render(
@@ -600,6 +621,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "queue_message": queue_message,
             "feedback": qualification_feedback(user, after_comment) if after_comment is not None else None,
             "guideline_changes": changes_for(user, context["topics"]),
+            "hints": hints,
         },
     )
 
@@ -671,7 +693,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     page = None
     if filterset.is_valid():
         page = Paginator(filterset.qs, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
-        decorate(list(page.object_list), context["topics"], user)
+        decorate(list(page.object_list), context["topics"], user, hints=True)
     query = request.GET.copy()
     query.pop("page", None)
     annotators = (
@@ -899,6 +921,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "reports": reports,
+            "suggestions": [
+                {"topic": topic, "curve": learning_curve(topic), "hints": hint_usage(topic)} for topic in topics
+            ],
             "agreement_sample": agreement_sample(Annotation.objects.none(), assignment_settings)[1],
             "summary": assignment_summary(assignment_settings),
             "outdated": [(topic, to_review.get(topic.slug, 0)) for topic in topics],

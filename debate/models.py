@@ -129,6 +129,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         IMPORT = "import", "import of uploaded files"
         RELEASE = "release", "dataset release"
+        TRAIN = "train", "suggestion model training"
 
     class Status(models.TextChoices):
         QUEUED = "queued"

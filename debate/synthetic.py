@@ -11,7 +11,17 @@ seeds do, so that `debate.reply_threads` finds the intended parent:
   the marker to the older comment), or the quoted sentence alone;
 * some top-level comments quote a sentence of the article, which gives them no parent.
 
-Comment lengths follow the seeds' (a log-normal around 400 characters, 14 to about 3,000). Everything is
+Comment lengths follow the seeds' (a log-normal around 400 characters, 14 to about 3,000).
+
+With `topics` (slugs), every comment (and the article) also takes a reference stance on each topic and carries
+it in its words (`SyntheticComment.stances`), so that a model can learn it and it is not trivial to: sentences
+per topic and stance (`favor`, `against`, `neutral`; none for `not_about`), distractors that share the topic's
+vocabulary (the other topics' sentences, and the filler's munitions, trainers and duds), concessions that
+repeat the other side's argument before answering it, sarcasm-like reversals (favour in bitter words, and the
+reverse), and replies that quote their parent's stance sentence, often to oppose it. Stance sentences are
+drawn from their own random stream and always share their line with a sentence of filler, so that no two
+comments share a line and reply links stay what the generator meant; without `topics` a seed gives the same
+bytes as before. Everything is
 drawn from `random.Random` seeded with the corpus seed and the document's number, so a seed always gives
 the same bytes, and document n is the same whatever the number of documents.
 """
@@ -20,8 +30,9 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "MAX_DEPTH",
@@ -31,6 +42,7 @@ __all__ = [
     "generate_corpus",
     "generate_document",
     "source_name",
+    "stance_weights",
 ]
 
 MAX_DEPTH = 8
@@ -103,6 +115,233 @@ _TAGS = ("Military Affairs", "World Politics", "Europe", "National Security", "R
 _SIGN_OFFS = ("Just a hunch.", "Anyway.", "Time will tell.", "My two cents.", "Sigh.", "We'll see.")
 
 
+# --- stance-bearing text (only with `topics`) -----------------------------------------------------------------
+
+STANCE_WEIGHTS = {"favor": 0.3, "against": 0.3, "neutral": 0.15, "not_about": 0.25}
+REPLY_OPPOSES = 0.45  # a reply about a topic its parent took a side on takes the other side this often
+REPLY_AGREES = 0.2
+REVERSAL_SHARE = 0.15  # favour in bitter words, or the reverse
+CONCESSION_SHARE = 0.25  # the other side's argument first, then the answer
+SECOND_SENTENCE_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    subjects: tuple[str, ...]
+    favor: tuple[str, ...]
+    against: tuple[str, ...]
+    neutral: tuple[str, ...]
+    favor_reversed: tuple[str, ...]  # reads bitter, means favour
+    against_reversed: tuple[str, ...]  # reads approving, means against
+
+
+_GENERIC = _Lexicon(
+    subjects=("{topic}",),
+    favor=(
+        "I fully support {subject}, and the sooner the better",
+        "{Subject} is the right call and long overdue",
+        "Anyone serious about helping Ukraine should back {subject}",
+    ),
+    against=(
+        "I oppose {subject}; it is a mistake we will regret",
+        "{Subject} is the wrong call and should be stopped",
+        "Nobody thinking clearly would sign off on {subject}",
+    ),
+    neutral=(
+        "I honestly cannot decide where I stand on {subject}",
+        "The debate over {subject} is more complicated than either side admits",
+        "Has anyone seen real numbers on {subject}",
+    ),
+    favor_reversed=("Sure, let's keep dithering on {subject} until there is nothing left to defend",),
+    against_reversed=("Oh wonderful, {subject}, what could possibly go wrong",),
+)
+
+_LEXICONS: dict[str, _Lexicon] = {
+    "cluster-munitions": _Lexicon(
+        subjects=("cluster munitions", "cluster bombs", "DPICM shells", "the cluster rounds"),
+        favor=(
+            "{Subject} would give Ukraine the shells it is desperately short of",
+            "Sending {subject} is the right call while the artillery gap lasts",
+            "Ukraine is already mined by Russia, so {subject} change little and save soldiers",
+            "I support sending {subject}; Kyiv asked for them and knows the risks",
+            "{Subject} break up trench lines far better than unitary rounds",
+        ),
+        against=(
+            "{Subject} leave duds that will maim children for decades",
+            "Sending {subject} throws away the moral high ground and the Oslo convention",
+            "The dud rate of {subject} makes them a gift to future farmers' graves",
+            "I oppose sending {subject}; no shortage justifies scattering bomblets over fields",
+            "Our allies banned {subject} for good reasons and we should respect that",
+        ),
+        neutral=(
+            "The dud rate quoted for {subject} varies wildly between sources",
+            "I cannot make up my mind about {subject}",
+            "Whether {subject} are legal depends on which treaty you signed",
+            "Congress will debate {subject} again next week, apparently",
+        ),
+        favor_reversed=(
+            "Right, keep Ukraine out of shells so we can feel clean about banning {subject}",
+            "Lovely principle: let the trenches hold out with no {subject} and fewer soldiers",
+        ),
+        against_reversed=(
+            "Oh great, {subject}, the gift that keeps on giving to children for forty years",
+            "What a humanitarian idea, {subject} for every farmer's field",
+        ),
+    ),
+    "strikes-in-russia": _Lexicon(
+        subjects=(
+            "strikes inside Russia",
+            "hitting targets in Russia",
+            "deep strikes",
+            "long-range strikes on Russian soil",
+        ),
+        favor=(
+            "Ukraine must be free to use {subject} against the airfields that launch the bombers",
+            "Forbidding {subject} lets Moscow shell Kharkiv from a sanctuary",
+            "I back {subject}; a country defending itself may hit the depots that supply the attack",
+            "{Subject} are legitimate self-defence under any reading of the law",
+        ),
+        against=(
+            "{Subject} with our weapons risk dragging NATO into the war",
+            "Allowing {subject} is exactly the escalation Putin wants as a pretext",
+            "I am against {subject}; the red lines exist for a reason",
+            "{Subject} will not change the front and will cost us the alliance",
+        ),
+        neutral=(
+            "Nobody outside the Pentagon knows how many {subject} have already happened",
+            "The legal question of {subject} is separate from the wisdom of it",
+            "I keep going back and forth on {subject}",
+        ),
+        favor_reversed=(
+            "Brilliant plan: let them fire from across the border and ban {subject} so nobody is upset",
+            "Sure, keep the rules against {subject} and watch Kharkiv burn politely",
+        ),
+        against_reversed=(
+            "Splendid, {subject}, because nothing could ever escalate from that",
+            "What a clever idea, {subject}, let's test those nuclear red lines",
+        ),
+    ),
+    "trainers-in-ukraine": _Lexicon(
+        subjects=(
+            "trainers in Ukraine",
+            "Western instructors in Ukraine",
+            "NATO trainers on the ground",
+            "sending trainers",
+        ),
+        favor=(
+            "{Subject} would cut the time brigades spend travelling to Poland",
+            "Having {subject} is a sensible step that frees Ukraine's own instructors for the front",
+            "I support {subject}; training near the front is simply more efficient",
+            "France is right to push for {subject}",
+        ),
+        against=(
+            "{Subject} are a tripwire waiting for the first Russian missile",
+            "Putting {subject} means our soldiers in the line of fire",
+            "I oppose {subject}; training can continue safely in Germany",
+            "{Subject} is mission creep, and we know how that ends",
+        ),
+        neutral=(
+            "Reports disagree on whether {subject} are already there",
+            "How many people {subject} would even involve is unclear",
+            "I have no settled view on {subject}",
+        ),
+        favor_reversed=(
+            "Yes, let's fly every recruit to Germany and back rather than risk {subject}",
+            "Wonderful logic: keep {subject} out and let the brigades train for half as long",
+        ),
+        against_reversed=(
+            "Great idea, {subject}, what could one missile on a barracks possibly start",
+            "How reassuring, {subject}, just a few hundred of our people within range",
+        ),
+    ),
+}
+
+_CONCESSIONS = ("Yes, I hear that", "Granted, some say", "People keep telling me that", "I know the argument that")
+_ANSWERS = ("but", "and yet", "but frankly", "still,")
+
+
+def stance_weights() -> dict[str, float]:
+    """The mix of reference stances: the seeds' labels, roughly."""
+    return dict(STANCE_WEIGHTS)
+
+
+def _lexicon(topic: str) -> _Lexicon:
+    if topic in _LEXICONS:
+        return _LEXICONS[topic]
+    words = topic.replace("-", " ").replace("_", " ")
+    return _Lexicon(
+        subjects=(words,),
+        favor=_GENERIC.favor,
+        against=_GENERIC.against,
+        neutral=_GENERIC.neutral,
+        favor_reversed=_GENERIC.favor_reversed,
+        against_reversed=_GENERIC.against_reversed,
+    )
+
+
+def _fill(template: str, subject: str) -> str:
+    text = template.replace("{subject}", subject).replace("{Subject}", subject[0].upper() + subject[1:])
+    return text[0].upper() + text[1:]
+
+
+def _stance_clause(rng: random.Random, topic: str, stance: str) -> str:
+    lexicon = _lexicon(topic)
+    subject = rng.choice(lexicon.subjects)
+    if stance in ("favor", "against") and rng.random() < REVERSAL_SHARE:
+        templates = lexicon.favor_reversed if stance == "favor" else lexicon.against_reversed
+        return _fill(rng.choice(templates), subject)
+    clause = _fill(rng.choice(getattr(lexicon, stance)), subject)
+    if stance in ("favor", "against") and rng.random() < CONCESSION_SHARE:
+        other = "against" if stance == "favor" else "favor"
+        conceded = _fill(rng.choice(getattr(lexicon, other)), rng.choice(lexicon.subjects))
+        answer = f"{rng.choice(_ANSWERS)} {_decapitalised(clause)}"
+        clause = f"{rng.choice(_CONCESSIONS)} {_decapitalised(conceded)}, {answer}"
+    return clause
+
+
+def _decapitalised(text: str) -> str:
+    """The sentence continued mid-sentence: "Sending ..." becomes "sending ...", "NATO ..." stays."""
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
+def _stance_units(rng: random.Random, stances: dict[str, str]) -> list[str]:
+    """One line-sharing unit per stance-bearing topic (sometimes two): the stance sentence and a filler one."""
+    units = []
+    for topic, stance in stances.items():
+        if stance == "not_about":
+            continue
+        for _ in range(2 if rng.random() < SECOND_SENTENCE_SHARE else 1):
+            units.append(f"{_stance_clause(rng, topic, stance)}. {_sentence(rng)}")
+    rng.shuffle(units)
+    return units
+
+
+def _reference_stances(rng: random.Random, topics: Sequence[str], parent: dict[str, str] | None) -> dict[str, str]:
+    stances = list(STANCE_WEIGHTS)
+    weights = list(STANCE_WEIGHTS.values())
+    chosen = {}
+    for topic in topics:
+        drawn = rng.choices(stances, weights)[0]
+        roll = rng.random()
+        if parent is not None and parent.get(topic) in ("favor", "against"):
+            if roll < REPLY_OPPOSES:
+                drawn = "against" if parent[topic] == "favor" else "favor"
+            elif roll < REPLY_OPPOSES + REPLY_AGREES:
+                drawn = parent[topic]
+        chosen[topic] = drawn
+    return chosen
+
+
+def _with_stances(rng: random.Random, text: str, units: list[str]) -> str:
+    """The body with the stance units put in as paragraphs of their own, in random places."""
+    if not units:
+        return text
+    paragraphs = text.split("\n\n") if len(text) >= 60 else [text]
+    for unit in units:
+        paragraphs.insert(rng.randrange(0, len(paragraphs) + 1), unit)
+    return "\n\n".join(paragraphs)
+
+
 @dataclass(frozen=True)
 class SyntheticComment:
     number: int
@@ -113,6 +352,7 @@ class SyntheticComment:
     marker: bool  # the reply names its parent's author with "@Name:"
     quote: bool  # the reply quotes a sentence of its parent
     quotes_article: bool
+    stances: dict[str, str] = field(default_factory=dict)  # topic slug -> reference stance, with `topics`
 
 
 @dataclass(frozen=True)
@@ -127,9 +367,12 @@ class SyntheticDocument:
         return self.text.encode("utf-8")
 
 
-def source_name(seed: int, number: int, comments: int) -> str:
-    """File name of document `number` of a corpus; the size is part of it, so corpora of different shapes
-    made with one seed never overwrite each other's documents."""
+def source_name(seed: int, number: int, comments: int, topics: Sequence[str] = ()) -> str:
+    """File name of document `number` of a corpus; the size (and the stance topics) are part of it, so corpora
+    of different shapes made with one seed never overwrite each other's documents."""
+    if topics:
+        digest = zlib.crc32(",".join(topics).encode()) & 0xFFFF
+        return f"synthetic-s{seed}-c{comments}-t{digest:04x}-{number:05d}.txt"
     return f"synthetic-s{seed}-c{comments}-{number:05d}.txt"
 
 
@@ -259,10 +502,12 @@ def _pick_parent(rng: random.Random, index: int, depths: Sequence[int]) -> int |
 
 
 def generate_document(
-    *, seed: int, number: int, comments: int, names: Sequence[str] | None = None
+    *, seed: int, number: int, comments: int, names: Sequence[str] | None = None, topics: Sequence[str] = ()
 ) -> SyntheticDocument:
-    """Document `number` of the corpus for `seed`, with `comments` comments."""
+    """Document `number` of the corpus for `seed`, with `comments` comments; with `topics`, comments whose
+    words carry a reference stance on each (see the module's docstring)."""
     rng = random.Random(f"document:{seed}:{number}:{comments}")
+    stance_rng = random.Random(f"stances:{seed}:{number}:{comments}:{','.join(topics)}")
     pool = list(names) if names is not None else commenter_names(seed, 400)
     # Zipf-like weights over a per-article cast: a few regulars write most comments, as in the seeds.
     cast_size = max(2, min(len(pool), round(comments / 4) + 2))
@@ -281,6 +526,7 @@ def generate_document(
 
     generated: list[SyntheticComment] = []
     quotable: list[list[str]] = []
+    quoted_stances: list[list[str]] = []
     depths: list[int] = []
     latest_by_author: dict[str, int] = {}
     for index in range(comments):
@@ -292,6 +538,13 @@ def generate_document(
         if parent is None and index and rng.random() < 0.04:
             author = article_author  # the article's author answers readers now and then
         text, own_sentences = _body(rng, _length(rng))
+        stances: dict[str, str] = {}
+        stance_sentences: list[str] = []
+        if topics:
+            stances = _reference_stances(stance_rng, topics, generated[parent].stances if parent is not None else None)
+            stance_sentences = _stance_units(stance_rng, stances)
+            text = _with_stances(stance_rng, text, stance_sentences)
+            own_sentences = own_sentences + [unit for unit in stance_sentences if _is_quotable(unit)]
         marker = quote = quotes_article = False
         if parent is not None and parent_author is not None:
             parent_sentences = quotable[parent]
@@ -303,6 +556,8 @@ def generate_document(
             elif parent_sentences:
                 quote = True
                 quoted = rng.choice(parent_sentences)
+                if topics and quoted_stances[parent] and stance_rng.random() < 0.7:
+                    quoted = stance_rng.choice(quoted_stances[parent])  # the other side's words, quoted
                 marker = rng.random() < 0.7
                 lead = f"@{parent_author}:\n\n{quoted}" if marker else quoted
                 text = f"{lead}\n\n{text}"
@@ -314,6 +569,7 @@ def generate_document(
         depth = 0 if parent is None else depths[parent] + 1
         depths.append(depth)
         quotable.append(own_sentences)
+        quoted_stances.append([unit for unit in stance_sentences if _is_quotable(unit)])
         latest_by_author[author] = index
         generated.append(
             SyntheticComment(
@@ -325,6 +581,7 @@ def generate_document(
                 marker=marker,
                 quote=quote,
                 quotes_article=quotes_article,
+                stances=stances,
             )
         )
 
@@ -338,15 +595,17 @@ def generate_document(
     if rng.random() < 0.5:
         lines += ["Speak Your Mind", ""]
     return SyntheticDocument(
-        source=source_name(seed, number, comments),
+        source=source_name(seed, number, comments, topics),
         text="\n".join(lines),
         article_author=article_author,
         comments=tuple(generated),
     )
 
 
-def generate_corpus(*, seed: int, articles: int, comments_per_article: int) -> Iterator[SyntheticDocument]:
+def generate_corpus(
+    *, seed: int, articles: int, comments_per_article: int, topics: Sequence[str] = ()
+) -> Iterator[SyntheticDocument]:
     """The corpus's documents, one at a time (a hundred thousand comments need not sit in memory at once)."""
     names = commenter_names(seed, max(400, comments_per_article // 2))
     for number in range(articles):
-        yield generate_document(seed=seed, number=number, comments=comments_per_article, names=names)
+        yield generate_document(seed=seed, number=number, comments=comments_per_article, names=names, topics=topics)

@@ -150,6 +150,7 @@ def test_comments_of_an_article_in_order_with_reply_links(
         "quoted_spans",
         "reply_to",
         "my_annotations",
+        "suggestions",  # issue 16: an annotator's hints, none here
     }
 
 

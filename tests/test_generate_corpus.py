@@ -227,3 +227,54 @@ def test_import_debate_with_several_jobs_imports_every_file_in_order(tmp_path: P
     assert [line.split()[1].rstrip(":") for line in result.stdout.splitlines()] == names
     assert Comment.objects.count() == 75
     assert set(Article.objects.values_list("source", flat=True)) == set(names)
+
+
+STANCE_TOPICS = ("cluster-munitions", "strikes-in-russia", "trainers-in-ukraine")
+
+
+def test_stance_text_carries_each_comments_reference_stance_and_keeps_the_threads() -> None:
+    """With topics, the words say the stance (not trivially), and reply links stay what was meant."""
+    documents = list(generate_corpus(seed=11, articles=2, comments_per_article=300, topics=STANCE_TOPICS))
+    plain = next(generate_corpus(seed=11, articles=1, comments_per_article=300))
+    assert documents[0].source != plain.source  # another corpus, another file name
+    assert generate_document(seed=11, number=0, comments=300).text == plain.text  # no topics: bytes as before
+    stances = Counter(stance for d in documents for c in d.comments for stance in c.stances.values())
+    assert set(stances) == {"favor", "against", "neutral", "not_about"}
+    for document in documents:
+        parsed = parse_document(decode_document(document.data))
+        threads = reconstruct_threads(
+            parsed.body, [CommentText(c.author, c.body) for c in parsed.comments], article_author=parsed.author
+        )
+        assert [thread.parent for thread in threads] == [comment.parent for comment in document.comments]
+    comments = [c for d in documents for c in d.comments]
+    # Not trivial: the topic's words are in comments that are not about it, and replies quote the other side.
+    not_about = [c for c in comments if c.stances["cluster-munitions"] == "not_about"]
+    assert sum("munitions" in c.body.casefold() for c in not_about) > len(not_about) / 10
+    assert any(
+        c.quote and c.parent is not None and {c.stances[t], comments[c.parent].stances[t]} == {"favor", "against"}
+        for c in comments
+        for t in STANCE_TOPICS
+    )
+    # Replies oppose their parents more often than chance.
+    pairs = [
+        (c.stances[t], documents[0].comments[c.parent].stances[t])
+        for c in documents[0].comments
+        if c.parent is not None
+        for t in STANCE_TOPICS
+        if documents[0].comments[c.parent].stances[t] in ("favor", "against")
+    ]
+    assert sum({a, b} == {"favor", "against"} for a, b in pairs) > len(pairs) * 0.4
+
+
+@pytest.mark.django_db
+def test_stance_text_labels_start_from_the_words_stance(topics: dict[str, Topic]) -> None:
+    generate(
+        "--articles=1", "--comments-per-article=40", "--annotators=3", "--seed=2", "--stance-text", "--agreement=1"
+    )
+    document = next(generate_corpus(seed=2, articles=1, comments_per_article=40, topics=sorted(topics)))
+    expected = {(c.number, slug): stance for c in document.comments for slug, stance in c.stances.items()}
+    stored = Consensus.objects.filter(article__source=document.source).values_list(
+        "comment__number", "topic__slug", "stance", "status"
+    )
+    assert {(number, slug): stance for number, slug, stance, _ in stored} == expected
+    assert {status for *_, status in stored} == {"unanimous"}

@@ -275,9 +275,12 @@ class Queue:
     remaining: int  # of which not finished
 
 
-def queue_for(user: User, *, after: int | None = None, settings: AssignmentSettings | None = None) -> Queue:
+def queue_for(
+    user: User, *, after: int | None = None, settings: AssignmentSettings | None = None, steering: Any = None
+) -> Queue:
     """The user's queue: the next unfinished item (after `after`, wrapping around) and the counts. `settings`:
-    as `ensure_plan` returned them earlier in the request, if it was called."""
+    as `ensure_plan` returned them earlier in the request, if it was called; `steering`: the suggestion
+    settings, likewise (active learning picks the single items, see `_steered`)."""
     from annotations.assignment.actions import ensure_plan, start_qualification
     from annotations.filters import unfinished_by
 
@@ -303,8 +306,24 @@ def queue_for(user: User, *, after: int | None = None, settings: AssignmentSetti
                 .first()
             )
     candidate = candidate or pending.values_list("pk", flat=True).first()
+    if candidate is not None and selection.state == "assigned":
+        candidate = _steered(user, pending, candidate, steering)
     total = selection.comments.count() if selection.state != "all" else Comment.objects.count()
     return Queue(selection, candidate, total, pending.count())
+
+
+def _steered(user: User, pending: QuerySet[Comment], candidate: int, steering: Any = None) -> int:
+    """With active learning on, a single-annotator item's slot in the queue goes to the item the model picks
+    (issue 16); overlap and check items keep their places, so agreement still grows from the start."""
+    from annotations.models import SuggestionSettings
+    from annotations.suggestions.queries import active_learning_pick
+
+    settings = steering or SuggestionSettings.current()
+    if not settings.active_learning:
+        return candidate
+    if not Assignment.objects.filter(annotator=user, comment_id=candidate, reason=AssignmentReason.SINGLE).exists():
+        return candidate
+    return active_learning_pick(user, pending, settings) or candidate
 
 
 def qualification_feedback(user: User, comment_id: int) -> dict[str, Any] | None:

@@ -68,6 +68,13 @@ class Command(BaseCommand):
             "--topics", default="", help="Comma-separated topic slugs to label (default: every active topic)."
         )
         parser.add_argument(
+            "--stance-text",
+            action="store_true",
+            help="Comments carry their reference stance on each topic in their words (stance sentences, "
+            "distractors, concessions to the other side, sarcasm-like reversals), so that a model can learn it; "
+            "the labels start from that stance. Other documents than without it (their names say so).",
+        )
+        parser.add_argument(
             "--out",
             type=Path,
             help="Write the documents as seed-format .txt files into this folder instead of importing them "
@@ -81,11 +88,14 @@ class Command(BaseCommand):
             raise CommandError("--articles must be at least 1 and --comments-per-article at least 0")
         if annotators < 0 or not 0 <= agreement <= 1 or not 0 <= coverage <= 1:
             raise CommandError("--annotators must be at least 0; --agreement and --coverage between 0 and 1")
-        documents = generate_corpus(seed=seed, articles=articles, comments_per_article=per_article)
+        topics = _topics(options["topics"]) if options["out"] is None or options["stance_text"] else []
+        stance_topics = [topic.slug for topic in topics] if options["stance_text"] else []
+        documents = generate_corpus(
+            seed=seed, articles=articles, comments_per_article=per_article, topics=stance_topics
+        )
         if options["out"] is not None:
             self._write(documents, options["out"])
             return
-        topics = _topics(options["topics"])
         users = [ensure_user(annotator_name(number), Role.ANNOTATOR) for number in range(annotators)]
         totals = {"comments": 0, "labels": 0}
         for document in documents:
@@ -165,6 +175,7 @@ def _new_labels(
         comment_id = comments[comment.number]
         for topic in topics:
             reference = rng.choices(stances, weights)[0]
+            reference = comment.stances.get(topic.slug, reference)  # --stance-text: the words' stance
             for user in users:
                 # Every draw is made whether or not the label is kept, so that what is stored already does not
                 # shift the labels that follow.
