@@ -5,6 +5,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def column_defaults(apps, schema_editor):
+    """The label columns of issue 16 get database defaults too: annotations.label_sql inserts labels with its own
+    column list (PostgreSQL only), which names none of them."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        "ALTER TABLE annotations_annotation ALTER COLUMN suggestion_shown SET DEFAULT false, "
+        "ALTER COLUMN suggested_stance SET DEFAULT '', ALTER COLUMN stream SET DEFAULT ''"
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -94,4 +105,5 @@ class Migration(migrations.Migration):
             model_name='suggestion',
             constraint=models.UniqueConstraint(fields=('comment', 'topic'), name='one_suggestion_per_item'),
         ),
+        migrations.RunPython(column_defaults, migrations.RunPython.noop),
     ]
