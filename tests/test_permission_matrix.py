@@ -300,6 +300,19 @@ MATRIX: dict[str, list[Case]] = {
         PUT("/api/assignment/", ARRAY),
     ],
     "api/assignment/summary/": [GET("/api/assignment/summary/")],
+    # --- API: stance suggestions (issue 16)
+    "api/models/": [GET("/api/models/"), GET("/api/models/?topic={topic}"), GET("/api/models/?topic=nope")],
+    "api/models/train/": [
+        POST("/api/models/train/", {"topic": "{topic}"}),
+        POST("/api/models/train/", {"topic": "nope"}),
+        POST("/api/models/train/", ARRAY),
+    ],
+    "api/suggestions/settings/": [
+        GET("/api/suggestions/settings/"),
+        PUT("/api/suggestions/settings/", {"active_learning": False}),
+        PUT("/api/suggestions/settings/", {"random_share": 7, "colour": "red"}),
+        PUT("/api/suggestions/settings/", ARRAY),
+    ],
     "api/assignment/annotators/<str:username>/": [
         PUT("/api/assignment/annotators/{user_b}/", {"paused": False}),
         PUT("/api/assignment/annotators/{user_b}/", {"qualification": "brilliant"}),
@@ -492,6 +505,7 @@ MATRIX: dict[str, list[Case]] = {
         GET("/dashboard/?items=comments&topic={topic}&a={user_a}&b={user_b}"),
         GET("/dashboard/?items=x&a=nobody"),
     ],
+    "suggestions/train/": [POST("/suggestions/train/", {})],
     "assignment/": [
         GET("/assignment/"),
         POST("/assignment/", {"overlap_percent": "100", "overlap_annotators": "", "per_annotator_cap": ""}),
