@@ -122,6 +122,7 @@ def test_the_queue_starts_with_the_article_itself_and_counts_it(
     page.keyboard.press("n")
     expect(page.locator(".progress-line")).to_contain_text("1 of 62 items done")
     expect(page.locator("[data-comment]")).to_have_attribute("id", re.compile(r"^c\d+$"))
+    wait_saved(page)  # `n` moved on at once; the writes finish in the background
     assert set(own_labels(annotator, first_article).values()) == {"neutral"}
 
 
