@@ -272,17 +272,16 @@ class LabelBatchView(APIView):
         writes = batch.validated_data["writes"]
         requests: list[actions.LabelRequest | None] = []
         parsed: list[Any] = []
+        checker = BatchWriteSerializer()  # one instance for every write: DRF builds its fields once
         for write in writes:
-            one = BatchWriteSerializer(data=write)
             try:
-                one.is_valid(raise_exception=True)
-                data = one.validated_data
+                data = checker.run_validation(write)
                 requests.append(
                     actions.LabelRequest(
                         topic_slug=data["topic"],
                         comment_id=data.get("comment"),
                         article_id=data.get("article"),
-                        values=None if data["delete"] else one.label_values(),
+                        values=None if data["delete"] else checker.values_of(data),
                         lead_time_ms=data["lead_time_ms"],
                         if_match=precondition(data.get("if_match"), data.get("if_none_match")),
                     )
@@ -296,20 +295,21 @@ class LabelBatchView(APIView):
                 actor=authenticated_user(request), requests=[one for one in requests if one is not None]
             )
         )
+        labels = AnnotationSerializer()  # likewise, one for every label answered
         results = [
-            _batch_result(error if one is None else next(outcomes), request)
+            _batch_result(error if one is None else next(outcomes), request, labels)
             for one, error in zip(requests, parsed, strict=True)
         ]
         return Response({"results": results})
 
 
-def _batch_result(outcome: Any, request: Request) -> dict[str, Any]:
+def _batch_result(outcome: Any, request: Request, labels: AnnotationSerializer) -> dict[str, Any]:
     if isinstance(outcome, actions.LabelWrite):
         annotation = outcome.annotation
         return {
             "status": status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
             "etag": etag(annotation.version),
-            "label": AnnotationSerializer(annotation).data,
+            "label": labels.to_representation(annotation),
         }
     if isinstance(outcome, actions.Removal):
         return {"status": status.HTTP_204_NO_CONTENT, "version": outcome.version}

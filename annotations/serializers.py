@@ -3,6 +3,7 @@ username, everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -68,7 +69,11 @@ class LabelInputSerializer(StrictSerializer):
 
     def label_values(self) -> LabelValues:
         """The validated body as the action takes it (call after `is_valid`)."""
-        data = self.validated_data
+        return self.values_of(self.validated_data)
+
+    @staticmethod
+    def values_of(data: Mapping[str, Any]) -> LabelValues:
+        """Validated data (of `is_valid`, or of `run_validation`) as the action takes it."""
         return LabelValues(
             stance=data["stance"],
             unsure=data["unsure"],
