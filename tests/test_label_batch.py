@@ -183,7 +183,9 @@ def test_a_label_put_stays_within_its_statement_budget(
     comments: dict[int, Comment], make_user: Callable[..., User], settings: Any
 ) -> None:
     """Token recalled from the cache, one query for the item and one for the topic, then BEGIN, the
-    annotator's standing, the lock, the current label, the one write statement, COMMIT."""
+    annotator's standing, the lock, the current label, the one write statement, COMMIT; and, for an annotator,
+    the two settings rows that say whether a suggestion was shown (issue 16's bookkeeping: folding them into the
+    standing statement would win those two back)."""
     from django.core.cache import cache
 
     from debate.actions import issue_api_token
@@ -201,7 +203,7 @@ def test_a_label_put_stays_within_its_statement_budget(
     assert response.status_code == 200
     assert response["ETag"] == '"3"'
     statements = [query["sql"] for query in context.captured_queries]
-    assert len(statements) <= 8, "\n".join(statements)
+    assert len(statements) <= 10, "\n".join(statements)
     assert not any("knox_authtoken" in sql or "auth_group" in sql for sql in statements)
 
 
