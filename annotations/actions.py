@@ -591,7 +591,9 @@ def _lock_items(keys: Sequence[ItemKey]) -> dict[ItemKey, int]:
         return {(a, c or 0, t): pk for pk, a, c, t in rows.values_list("pk", "article_id", "comment_id", "topic_id")}
 
     found = locked()
-    missing = [key for key in keys if key not in found]
+    # Inserted in key order: two batches that create the same rows in different orders would each wait for the
+    # other's uncommitted index entry (a deadlock).
+    missing = sorted({key for key in keys if key not in found})
     if missing:
         Consensus.objects.bulk_create(
             [Consensus(article_id=a, comment_id=c or None, topic_id=t) for a, c, t in missing], ignore_conflicts=True

@@ -74,6 +74,8 @@ def test_several_workers_run_every_job_exactly_once(workers: Workers, make_user:
         wait_for(functools.partial(finished, job))
     assert {job.status for job in jobs} == {Job.Status.DONE}
     assert [job.attempts for job in jobs] == [1] * len(jobs)
+    # A job's own row is done before the task library marks its task: wait for the library too.
+    wait_for(lambda: not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists())
     tasks = list(DBTaskResult.objects.all())
     assert len(tasks) == len(jobs)
     assert {task.status for task in tasks} == {"SUCCESSFUL"}

@@ -47,6 +47,7 @@ def test_curators_import_through_the_page_and_watch_each_file(
     page = open_as(curator)
     page.click("nav >> text=Import")
     expect(page.locator("h1")).to_have_text("Import documents")
+    page.wait_for_load_state("load")  # the dropzone's script listens for the files chosen: it must have run
     files: list[FilePayload] = [
         {"name": CLUSTER_MUNITIONS, "mimeType": "text/plain", "buffer": (SEEDS / CLUSTER_MUNITIONS).read_bytes()},
         {"name": "given.jsonl", "mimeType": "application/json", "buffer": THREAD_DATA},
