@@ -327,9 +327,10 @@ def unfinished_by(queryset: QuerySet[Any], user: Any, topic: Topic | None = None
         return queryset.exclude(Exists(mine.filter(topic=topic)))
     active = Topic.objects.active().count()
     done = mine.filter(topic__is_active=True).values(*item).annotate(n=Count("*")).values("n")
-    return queryset.annotate(my_label_count=Subquery(done)).filter(
+    unfinished: QuerySet[Any] = queryset.annotate(my_label_count=Subquery(done)).filter(
         Q(my_label_count__lt=active) | Q(my_label_count__isnull=True)
     )
+    return unfinished
 
 
 ITEM_TYPE_CHOICES = [("article", "the article's own labels"), ("comment", "comment labels")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from django.db import models
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from debate.models import Article, Comment
 
 
-class TopicQuerySet(models.QuerySet["Topic", Any]):
+class TopicQuerySet(models.QuerySet["Topic"]):
     def active(self) -> TopicQuerySet:
         return self.filter(is_active=True)
 
 
-class AnnotationQuerySet(models.QuerySet["Annotation", Any]):
+class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> AnnotationQuerySet:
         if sees_all_labels(user):
             return self
@@ -43,7 +43,7 @@ class AnnotationQuerySet(models.QuerySet["Annotation", Any]):
         return _of_item_type(self, item_type)
 
 
-class ConsensusQuerySet(models.QuerySet["Consensus", Any]):
+class ConsensusQuerySet(models.QuerySet["Consensus"]):
     def for_topic(self, topic: Topic | str) -> ConsensusQuerySet:
         return self.filter(topic__slug=topic) if isinstance(topic, str) else self.filter(topic=topic)
 
@@ -66,7 +66,10 @@ def relation_condition(queryset: QuerySet[Any], wanted: Relation, *, answered: s
     return queryset.exclude(agrees).exclude(opposes)
 
 
-def _of_item_type(queryset: Any, item_type: str) -> Any:
+_Rows = TypeVar("_Rows", bound=QuerySet[Any])
+
+
+def _of_item_type(queryset: _Rows, item_type: str) -> _Rows:
     if item_type == "all":
         return queryset
     if item_type not in ("article", "comment"):

@@ -30,6 +30,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import QueryDict
+from django_filters import FilterSet
 
 from annotations.export.formats import ANNOTATION_COLUMNS, csv_lines, to_json
 from annotations.export.rows import annotation_rows, comment_rows
@@ -138,7 +139,9 @@ def _request(filters: Mapping[str, str], user: User) -> Any:
     return SimpleNamespace(user=user, GET=params, query_params=params)
 
 
-def _filtered(filterset_class: Any, filters: Mapping[str, str], user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+def _filtered(
+    filterset_class: type[FilterSet], filters: Mapping[str, str], user: User, queryset: QuerySet[Any]
+) -> QuerySet[Any]:
     request = _request(filters, user)
     names = set(filterset_class.base_filters)
     data = QueryDict(mutable=True)

@@ -49,7 +49,7 @@ def _recent(request: HttpRequest) -> Any:
     return attempts if cool_off is None else attempts.filter(attempt_time__gte=timezone.now() - cool_off)
 
 
-class LoginLimitsHandler(AxesDatabaseHandler):
+class LoginLimitsHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes ships no types
     """Axes' database handler with a limit of its own for each lockout parameter set.
 
     Axes compares one count with one limit (AXES_FAILURE_LIMIT); each set's failures are scaled so that
@@ -101,7 +101,8 @@ def retry_after(request: HttpRequest, credentials: dict[str, Any] | None = None)
     latest = getattr(request, "login_failures_latest", None)  # noted by the handler when it counted
     if latest is None:
         return 1
-    return max(1, math.ceil((latest + cool_off - timezone.now()).total_seconds()))
+    remaining: float = (latest + cool_off - timezone.now()).total_seconds()
+    return max(1, math.ceil(remaining))
 
 
 def lockout_response(

@@ -90,7 +90,7 @@ def _recall(digest: str, entry: dict[str, Any]) -> tuple[Any, AuthToken] | None:
     return user, token
 
 
-class TokenAuthentication(KnoxTokenAuthentication):
+class TokenAuthentication(KnoxTokenAuthentication):  # type: ignore[misc]  # knox ships no types
     """Knox's scheme, remembered in the shared cache (see the module docstring); a token that is not even
     text is refused with 401 like any other wrong token."""
 
@@ -117,7 +117,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         return user, auth_token
 
 
-class TokenScheme(OpenApiAuthenticationExtension):
+class TokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # its __init_subclass__ is untyped
     """How the OpenAPI schema describes the scheme (as DRF's own token scheme was described)."""
 
     target_class = "config.tokens.TokenAuthentication"

@@ -462,7 +462,7 @@ def revoke_api_tokens(*, user: AbstractBaseUser, token: AuthToken | None = None)
     tokens = AuthToken.objects.filter(user=user)
     if token is not None:
         tokens = tokens.filter(pk=token.pk)
-    revoked, _ = tokens.delete()
+    revoked: int = tokens.delete()[0]
     return revoked
 
 

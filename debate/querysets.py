@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Value
@@ -13,13 +13,13 @@ if TYPE_CHECKING:
     from debate.models import Article, Comment  # noqa: F401
 
 
-class ArticleQuerySet(models.QuerySet["Article", Any]):
+class ArticleQuerySet(models.QuerySet["Article"]):
     def with_listing(self) -> ArticleQuerySet:
         """Author and comment count, as the article list shows them."""
         return self.select_related("author").annotate(comment_count=Count("comments"))
 
 
-class CommentQuerySet(models.QuerySet["Comment", Any]):
+class CommentQuerySet(models.QuerySet["Comment"]):
     def with_thread(self) -> CommentQuerySet:
         """Author, parent number and author, and every reply link: what a thread needs to render."""
         from debate.models import Article, ReplyLink

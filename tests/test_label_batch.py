@@ -165,8 +165,8 @@ def test_the_one_statement_write_keeps_the_consensus_exactly_compute_consensus(
         else:
             actions.set_stance(actor=user, topic=topics[CM], values=LabelValues(stance), **item)
         for row in Consensus.objects.filter(topic=topics[CM]):
-            labels = Annotation.objects.filter(topic=topics[CM], article_id=row.article_id, comment_id=row.comment_id)
-            gold = GoldLabel.objects.filter(topic=topics[CM], article_id=row.article_id, comment_id=row.comment_id)
+            labels = Annotation.objects.filter(topic=topics[CM], article_id=row.article_id, comment=row.comment)
+            gold = GoldLabel.objects.filter(topic=topics[CM], article_id=row.article_id, comment=row.comment)
             expected = compute_consensus(
                 labels.values_list("stance", flat=True), gold.values_list("stance", flat=True).first()
             )
@@ -257,7 +257,7 @@ def test_racing_batches_and_single_writes_keep_every_label_and_consensus_exact(
     assert stored == acknowledged
     for row in Consensus.objects.filter(topic__slug=CM, comment_id__in=items):
         expected = compute_consensus(
-            Annotation.objects.filter(topic__slug=CM, comment_id=row.comment_id).values_list("stance", flat=True)
+            Annotation.objects.filter(topic__slug=CM, comment=row.comment).values_list("stance", flat=True)
         )
         assert (row.stance, row.status, row.n, row.counts) == (
             expected.stance,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +136,7 @@ def _unlabelled(assignments: QuerySet[Assignment]) -> QuerySet[Assignment]:
     return assignments.exclude(Exists(labels))
 
 
-def _facts(settings: AssignmentSettings) -> Facts:
+def _facts(settings: AssignmentSettings) -> Facts[int, int]:
     active = Topic.objects.active().count()
     qualification = set(QualificationItem.objects.values_list("comment_id", flat=True))
     gold = set(gold_comment_ids()) - qualification if settings.check_share > 0 else set()
@@ -268,7 +268,7 @@ def clean_settings(values: Mapping[str, object]) -> dict[str, float | int | bool
     unknown = sorted(set(values) - set(SETTING_FIELDS))
     if unknown:
         raise ValidationError({name: f"unknown setting; known: {', '.join(SETTING_FIELDS)}" for name in unknown})
-    checks = {
+    checks: dict[str, Callable[[], float | int | bool | None]] = {
         "overlap_share": lambda: _number(values, "overlap_share", 0, 1),
         "overlap_annotators": lambda: _whole(values, "overlap_annotators", 2, nullable=True),
         "per_annotator_cap": lambda: _whole(values, "per_annotator_cap", 1, nullable=True),

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Case, CharField, F, FilteredRelation, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django_filters import FilterSet
 from rest_framework.exceptions import ValidationError
 
 from annotations.export.formats import ANNOTATION_COLUMNS, comment_records
@@ -53,7 +54,7 @@ def export_filename(kind: str, extension: str) -> str:
     return f"debate-{kind}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{extension}"
 
 
-def _filtered(filterset_class: Any, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+def _filtered(filterset_class: type[FilterSet], request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
     params = getattr(request, "query_params", request.GET)
     filterset = filterset_class(params, queryset=queryset, request=request)
     if not filterset.is_valid():

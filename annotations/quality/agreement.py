@@ -364,20 +364,23 @@ def _table(ratings: Ratings, labels: Sequence[Hashable] | None) -> RatingTable:
 
 
 def _pairable(counts: IntArray) -> IntArray:
-    return counts[counts.sum(axis=1) >= 2]
+    pairable: IntArray = counts[counts.sum(axis=1) >= 2]
+    return pairable
 
 
 def _unit_disagreement(counts: IntArray) -> FloatArray:
     """D_u for pairable rows: the item's off-diagonal coincidences (disagreeing ordered pairs / (m − 1))."""
     m = counts.sum(axis=1)
-    return (m * m - (counts * counts).sum(axis=1)) / (m - 1)
+    disagreement: FloatArray = (m * m - (counts * counts).sum(axis=1)) / (m - 1)
+    return disagreement
 
 
 def _alphas(n: FloatArray, disagreement: FloatArray, category_totals: FloatArray) -> FloatArray:
     """α for each row of totals; NaN where undefined. Shared by the point estimate and the bootstrap."""
     expected = n * n - (category_totals * category_totals).sum(axis=-1)
     ratio = np.divide((n - 1) * disagreement, expected, out=np.full(n.shape, np.nan), where=expected > 0)
-    return 1.0 - ratio
+    alphas: FloatArray = 1.0 - ratio
+    return alphas
 
 
 def _alpha_from_counts(counts: IntArray) -> float | None:
@@ -545,12 +548,13 @@ def _kappas(confusions: IntArray) -> FloatArray:
     agreeing = np.trace(confusions, axis1=1, axis2=2)
     chance = (confusions.sum(axis=2) * confusions.sum(axis=1)).sum(axis=1)
     denominator = total * total - chance
-    return np.divide(
+    kappas: FloatArray = np.divide(
         total * agreeing - chance,
         denominator,
         out=np.full(len(confusions), np.nan),
         where=denominator != 0,
     )
+    return kappas
 
 
 def _nullable(value: float | np.floating[Any]) -> float | None:

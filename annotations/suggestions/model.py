@@ -225,7 +225,8 @@ class _Calibrator:
         found = np.clip(np.column_stack(columns), 0.0, 1.0)
         totals = found.sum(axis=1, keepdims=True)
         uniform = np.full_like(found, 1.0 / found.shape[1])
-        return np.where(totals > 0, found / np.maximum(totals, 1e-12), uniform)
+        normalised: np.ndarray = np.where(totals > 0, found / np.maximum(totals, 1e-12), uniform)
+        return normalised
 
 
 def _score_columns(classes: list[str]) -> list[int]:

@@ -27,6 +27,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 
 from annotations.assignment.queries import assignment_mode, in_plan
@@ -195,7 +196,7 @@ RANDOM_STREAM_MODULUS = 10_000
 KNUTH = 2654435761
 
 
-def stream_hash() -> ExpressionWrapper:
+def stream_hash() -> ExpressionWrapper[CombinedExpression]:
     """A comment's place in 0..9,999 by Knuth's multiplicative hash of its id: the same for everyone and for
     every ordering, so that the comments below `share` * 10,000 are a fixed pseudo-random (unbiased) sample."""
     return ExpressionWrapper(F("pk") * KNUTH % 4294967296 % RANDOM_STREAM_MODULUS, output_field=BigIntegerField())

@@ -227,12 +227,12 @@ def test_every_page_at_desktop_and_phone_size(
     for number, target in enumerate(Comment.objects.filter(article=article).order_by("thread_order")):
         for position, topic in enumerate(topics.values()):
             stance = stances[(number + position) % 4]
-            evidence = [{"start": 0, "end": 12, "text": target.body[:12]}] if position == 0 and number % 3 == 0 else []
+            evidence = [EvidenceSpan(0, 12, target.body[:12])] if position == 0 and number % 3 == 0 else []
             set_stance(
                 actor=annotator,
                 comment=target,
                 topic=topic,
-                values=LabelValues(stance, evidence=tuple(EvidenceSpan(**span) for span in evidence)),
+                values=LabelValues(stance, evidence=tuple(evidence)),
                 lead_time_ms=4000,
             )
             if number < 12 and number % 3:

@@ -80,7 +80,7 @@ class ListeningWorker(Worker):
         if handled:
             logger.warning("%d job(s) of lost workers queued again or failed", handled)
 
-    def _claimed(self) -> Iterator[DBTaskResult]:
+    def _claimed(self) -> Iterator[DBTaskResult[Any, Any]]:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
