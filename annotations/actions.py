@@ -25,7 +25,7 @@ from annotations import label_sql, labels
 from annotations.assignment import actions as assignment
 from annotations.consensus import compute_consensus
 from annotations.items import LabelItem, label_item
-from annotations.labels import CleanLabel, EvidenceSpan, InvalidLabel, LabelValues
+from annotations.labels import CleanLabel, EvidenceSpan, InvalidLabel, LabelEdit, LabelValues
 from annotations.models import Annotation, ChangeEvent, Consensus, GoldLabel, Release, Topic
 from annotations.permissions import (
     CANNOT_ANNOTATE,
@@ -446,6 +446,34 @@ def clear_stance(
     return _remove(item=item, topic=topic, actor=actor, current=current)
 
 
+def edit_stance(
+    *,
+    actor: User,
+    topic: Topic,
+    comment: Comment | None = None,
+    article: Article | None = None,
+    edit: LabelEdit,
+    if_match: IfMatch | None = None,
+) -> LabelWrite | Removal:
+    """One edit of the actor's label on (item, topic), as the annotation panel asks for it (a stance, unsure,
+    a note, evidence, `clear`): the other values stay the current label's (`labels.edited` has the rules)."""
+    item = label_item(comment=comment, article=article)
+    current = Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by("pk").first()
+    before = None
+    if current is not None:
+        evidence = evidence_of(current.evidence)
+        before = LabelValues(current.stance, current.unsure, current.confidence, current.note, evidence)
+    try:
+        values = labels.edited(before, edit, body=item.body, item_type=item.item_type.value)
+    except InvalidLabel as invalid:
+        raise ValidationError(invalid.errors) from None
+    if values is None:
+        return clear_stance(
+            actor=actor, topic=topic, comment=comment, article=article, if_match=if_match, missing_ok=True
+        )
+    return set_stance(actor=actor, topic=topic, comment=comment, article=article, values=values, if_match=if_match)
+
+
 def _remove(*, item: LabelItem, topic: Topic, actor: User, current: Annotation | None) -> Removal:
     """Delete `current`, record it and recompute the consensus; the caller holds the item's lock."""
     if current is None:
@@ -649,6 +677,23 @@ def set_parent(*, actor: User, comment: Comment, parent: Comment | None) -> Pare
     )
     comment.refresh_from_db(fields=["depth", "thread_order"])
     return ParentWrite(comment, changed=before["parent"] != comment.parent_id)
+
+
+def set_parent_number(*, actor: User, comment: Comment, number: str) -> ParentWrite:
+    """`set_parent` with the parent named by its number in the comment's article (`""`: no parent)."""
+    parent = None
+    if number:
+        parent = Comment.objects.numbered(comment.article_id, _whole_or(number, -1))
+        if parent is None:
+            raise ValidationError(f"this article has no comment #{number}")
+    return set_parent(actor=actor, comment=comment, parent=parent)
+
+
+def _whole_or(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
 
 
 def _gold_snapshot(gold: GoldLabel) -> Snapshot:

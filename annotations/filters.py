@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django_filters import rest_framework as filters
 from django_filters.widgets import BooleanWidget
 
@@ -16,7 +16,7 @@ from annotations.assignment.queries import restrict_to_queue
 from annotations.models import Annotation, ChangeEvent, Consensus, Suggestion, Topic
 from annotations.permissions import BLIND, sees_all_labels, sees_labels_of
 from annotations.querysets import relation_condition
-from annotations.vocabulary import STANCE_CHOICES, STANCE_LIST, STATUS_CHOICES, Relation, Stance
+from annotations.vocabulary import STANCE_CHOICES, STANCE_LIST, STATUS_CHOICES, ConsensusStatus, Relation, Stance
 from debate.filters import CommentFilter as CorpusCommentFilter
 from debate.models import Article, Comment
 
@@ -393,3 +393,41 @@ class ChangeEventFilter(filters.FilterSet):
         if not sees_labels_of(user, value):
             raise PermissionDenied(BLIND)
         return queryset.filter(annotator_username=value)
+
+
+ADJUDICATION_RELATED = ("topic", "article__author", "comment__author", "comment__parent__author")
+
+
+class AdjudicationFilter(filters.FilterSet):
+    """Items to adjudicate (consensus rows with labels): unresolved by default, or `status=any`; optionally one
+    topic and one article. Each article's own items first, then its comments' in thread order."""
+
+    status = filters.ChoiceFilter(
+        choices=[("any", "any"), *STATUS_CHOICES],
+        method="filter_status",
+        error_messages={"invalid_choice": "unknown status %(value)r"},
+    )
+    topic = filters.CharFilter(field_name="topic__slug")
+    article = filters.NumberFilter(field_name="article_id")
+
+    class Meta:
+        model = Consensus
+        fields = ["status", "topic", "article"]
+
+    def __init__(self, data: QueryDict | None = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and "status" not in data:
+            data = data.copy()
+            data["status"] = ConsensusStatus.UNRESOLVED.value
+        if kwargs.get("queryset") is None:
+            kwargs["queryset"] = Consensus.objects.exclude(status=None).select_related(*ADJUDICATION_RELATED)
+        super().__init__(data, *args, **kwargs)
+
+    def filter_status(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset if value == "any" else queryset.filter(status=value)
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            super()
+            .filter_queryset(queryset)
+            .order_by("article_id", F("comment__thread_order").asc(nulls_first=True), "topic__ordering", "topic__slug")
+        )

@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations.actions import start_release
+from annotations.htmx import HtmxHttpRequest, refusal
 from annotations.imports import UploadRefused, import_jobs, job_view, uploads_from
 from annotations.models import Release, Topic
 from annotations.permissions import IMPORTS_REFUSED, RELEASES_REFUSED, can_import, can_release
 from annotations.releases import release_view
-from annotations.views import refusal
 from debate.actions import start_import
 from debate.roles import authenticated_user
 
@@ -34,20 +34,20 @@ def _importer(request: HttpRequest) -> User:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def imports_page(request: HttpRequest) -> HttpResponse:
+def imports_page(request: HtmxHttpRequest) -> HttpResponse:
     user = _importer(request)
     if request.method == "POST":
         try:
             uploads = uploads_from(request)
         except UploadRefused as refused:
-            if request.htmx:  # type: ignore[attr-defined]
+            if request.htmx:
                 return refusal(request, str(refused), status=refused.status_code)
             jobs = [job_view(job) for job in import_jobs()[:RECENT_JOBS]]
             return render(
                 request, "annotations/imports.html", {"jobs": jobs, "error": str(refused)}, status=refused.status_code
             )
         job = start_import(actor=user, uploads=uploads, replace=request.POST.get("replace") == "on")
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(request, "annotations/imports.html#job", {"job": job_view(job)})
         return redirect(f"{reverse('workspace:imports')}#import-{job.pk}")
     jobs = [job_view(job) for job in import_jobs()[:RECENT_JOBS]]
@@ -109,14 +109,14 @@ def _problems(invalid: Exception) -> list[tuple[str, list[Any]]]:
 
 @login_required
 @require_GET
-def release_page(request: HttpRequest, pk: int) -> HttpResponse:
+def release_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A release: its progress while the job runs (polled), then its files to download and its dataset card."""
     _releaser(request)
     release = get_object_or_404(Release.objects.select_related("job", "created_by"), pk=pk)
     view = release_view(release, request)
     header, _, body = view["card"].removeprefix("---\n").partition("\n---\n")
     context = {"release": view, "card_header": header if body else "", "card_body": body or view["card"]}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         response = render(request, "annotations/release.html#status", context)
         if not view["live"]:
             response["HX-Refresh"] = "true"  # finished: the whole page, with the dataset card

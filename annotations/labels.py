@@ -8,7 +8,7 @@ item's body) are checked here, and `annotations.actions` raises them as a valida
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from annotations.vocabulary import STANCE_LIST, STANCE_VALUES, Stance
 
@@ -137,6 +137,50 @@ def spans_from_json(raw: object) -> tuple[EvidenceSpan, ...]:
             raise InvalidLabel({"evidence": f"span {number}: text must be a string"})
         spans.append(EvidenceSpan(start, end, text))
     return tuple(spans)
+
+
+@dataclass(frozen=True)
+class LabelEdit:
+    """One change to a label, as the annotation panel asks for it: `operation` is a stance, `unsure` (toggle),
+    `note` (set `note`), `evidence` (add the span `start`–`end` of the body), `remove` (the evidence at `index`)
+    or `clear` (remove the label)."""
+
+    operation: str
+    note: str = ""
+    start: int | None = None
+    end: int | None = None
+    index: int | None = None
+
+
+EDIT_OPERATIONS = "a stance, unsure, note, evidence, remove or clear"
+
+
+def edited(current: LabelValues | None, edit: LabelEdit, *, body: str, item_type: str) -> LabelValues | None:
+    """The label after `edit`, or None to remove it; values not edited are the current label's. A label
+    needs a stance: any other edit of an item without one is refused ("choose a stance first")."""
+    if edit.operation == "clear":
+        return None
+    values = current or LabelValues(stance="")
+    if edit.operation in STANCE_VALUES:
+        values = replace(values, stance=edit.operation)
+    elif edit.operation == "unsure":
+        values = replace(values, unsure=not values.unsure)
+    elif edit.operation == "note":
+        values = replace(values, note=edit.note)
+    elif edit.operation == "evidence":
+        if edit.start is None or edit.end is None:
+            raise InvalidLabel({"evidence": f"select some text of the {item_type} first"})
+        # The browser sends offsets only; the span's text is the body's own, by construction.
+        span = EvidenceSpan(edit.start, edit.end, body[edit.start : edit.end])
+        values = replace(values, evidence=(*values.evidence, span))
+    elif edit.operation == "remove":
+        if edit.index is not None and 0 <= edit.index < len(values.evidence):
+            values = replace(values, evidence=tuple(s for n, s in enumerate(values.evidence) if n != edit.index))
+    else:
+        raise InvalidLabel({"do": f"unknown action {edit.operation!r}; expected {EDIT_OPERATIONS}"})
+    if not values.stance:
+        raise InvalidLabel({"stance": f"choose a stance first; one of {STANCE_LIST}"})
+    return values
 
 
 def _excerpt(text: str, limit: int = 40) -> str:

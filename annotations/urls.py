@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotations import job_views, views
+from annotations import dashboard_views, job_views, views
 from annotations.assignment import views as assignment_views
 from annotations.suggestions import views as suggestion_views
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("adjudicate/", views.adjudicate, name="adjudicate"),
     path("adjudicate/<int:comment_id>/<slug:topic_slug>/", views.gold_write, name="gold-write"),
     path("adjudicate/articles/<int:article_id>/<slug:topic_slug>/", views.gold_write, name="article-gold-write"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("suggestions/train/", suggestion_views.train_now, name="suggestions-train"),
     path("assignment/", assignment_views.assignment_page, name="assignment"),
     path("imports/", job_views.imports_page, name="imports"),

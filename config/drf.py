@@ -16,7 +16,7 @@ from rest_framework.exceptions import APIException, NotFound, ParseError, Valida
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from debate.errors import DomainError
+from debate.errors import DomainError, status_for
 
 
 class Pagination(PageNumberPagination):
@@ -31,8 +31,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     from rest_framework.views import exception_handler as drf_exception_handler  # see the module docstring
 
+    status = status_for(exc)  # the same statuses the pages answer with
     if isinstance(exc, DomainError):
-        return Response({"detail": str(exc), **exc.extra}, status=exc.status_code)
+        return Response({"detail": str(exc), **exc.extra}, status=status)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, ObjectDoesNotExist):
@@ -40,6 +41,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if status is not None:
+        response.status_code = status
     if isinstance(exc, ValidationError):
         response.data = {"detail": one_line(exc.detail), "errors": exc.detail}
     elif isinstance(exc, APIException | Http404) and isinstance(response.data, dict) and "detail" in response.data:

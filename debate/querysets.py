@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
     # Article names the QuerySet's model in a string, which ruff does not read as a use.
-    from debate.models import Article, Comment  # noqa: F401
+    from debate.models import Article, Comment
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
@@ -34,6 +34,40 @@ class CommentQuerySet(models.QuerySet["Comment"]):
             )
             .annotate(is_article_author=wrote_article)
         )
+
+    def ancestors_of(self, comment: Comment) -> CommentQuerySet:
+        """The comment's parent chain, root first: at each shallower depth, the last comment before it in tree
+        order. One query whatever the depth."""
+        if comment.depth == 0:
+            return self.none()
+        orders = (
+            self.model._default_manager.filter(
+                article_id=comment.article_id, thread_order__lt=comment.thread_order, depth__lt=comment.depth
+            )
+            .values("depth")
+            .annotate(last=Max("thread_order"))
+            .values("last")
+        )
+        return (
+            self.filter(article_id=comment.article_id, thread_order__in=Subquery(orders))
+            .select_related("author")
+            .order_by("thread_order")
+        )
+
+    def thread_window(self, article: Article, start: int, size: int) -> CommentQuerySet:
+        """`size` comments of the article's thread from thread position `start`, in thread order."""
+        return self.filter(article=article, thread_order__gte=start, thread_order__lt=start + size).order_by(
+            "thread_order"
+        )
+
+    def thread_order_of(self, pk: int, article: Article) -> int | None:
+        """The thread position of comment `pk` if it belongs to `article`."""
+        order: int | None = self.filter(pk=pk, article=article).values_list("thread_order", flat=True).first()
+        return order
+
+    def numbered(self, article_id: int, number: int) -> Comment | None:
+        """The comment of the article with this number (as the source file numbers them)."""
+        return self.filter(article_id=article_id, number=number).first()
 
     def in_thread_order(self) -> CommentQuerySet:
         return self.order_by("article_id", "thread_order")

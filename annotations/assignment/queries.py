@@ -357,3 +357,57 @@ def qualification_feedback(user: User, comment_id: int) -> dict[str, Any] | None
         annotator=user, reason=AssignmentReason.QUALIFICATION, scored_at__isnull=False
     ).aggregate(items=Count("pk"), correct=Coalesce(Sum("correct"), 0), scored=Coalesce(Sum("scored"), 0))
     return {"comment": assignment.comment, "rows": rows, "answered": answered}
+
+
+@dataclass(frozen=True)
+class OpenQueue:
+    """The queue while everyone labels everything: items article by article, the article itself first, then its
+    comments in thread order. `article_id` and `comment_id` name the next unfinished item (`comment_id` None
+    for the article itself); both None when everything is done."""
+
+    article_id: int | None
+    comment_id: int | None
+    total: int
+    remaining: int
+
+
+# A place in the open queue: (article id, thread order), the article itself at thread order -1.
+QueuePosition = tuple[int, int]
+
+
+def queue_position(*, comment_id: int | None = None, article_id: int | None = None) -> QueuePosition | None:
+    """The place of the item the annotator leaves: an article (`after_article`) or a comment (`after`)."""
+    if article_id is not None:
+        return (article_id, -1)
+    return Comment.objects.filter(pk=comment_id or 0).values_list("article_id", "thread_order").first()
+
+
+def next_unfinished(user: User, *, after: QueuePosition | None = None) -> OpenQueue:
+    """The first item after `after` that the user has not labelled on every active topic, wrapping around."""
+    from annotations.filters import unfinished_by
+    from debate.models import Article
+
+    comments = unfinished_by(Comment.objects.all(), user).order_by("article_id", "thread_order")
+    articles = unfinished_by(Article.objects.all(), user).order_by("pk")
+
+    def first(after: QueuePosition | None) -> tuple[int, int | None] | None:
+        pending_articles, pending_comments = articles, comments
+        if after is not None:
+            article_id, order = after
+            pending_articles = articles.filter(pk__gt=article_id)
+            pending_comments = comments.filter(
+                Q(article_id__gt=article_id) | Q(article_id=article_id, thread_order__gt=order)
+            )
+        first_article = pending_articles.values_list("pk", flat=True).first()
+        first_comment = pending_comments.values_list("article_id", "thread_order", "pk").first()
+        if first_comment is not None and (first_article is None or first_comment[0] < first_article):
+            return (first_comment[0], first_comment[2])
+        return None if first_article is None else (first_article, None)
+
+    found = (first(after) if after else None) or first(None)
+    return OpenQueue(
+        article_id=found[0] if found else None,
+        comment_id=found[1] if found else None,
+        total=Comment.objects.count() + Article.objects.count(),
+        remaining=comments.count() + articles.count(),
+    )

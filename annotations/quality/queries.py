@@ -192,10 +192,16 @@ def lead_times(users: QuerySet[User] | None = None) -> list[LeadTime]:
     return result
 
 
-def stance_distribution(*, by_article: bool = False, items: ItemSelection = DEFAULT_ITEMS) -> dict[str, Any]:
+def stance_distribution(
+    *, by_article: bool = False, items: ItemSelection = DEFAULT_ITEMS, annotator: User | None = None
+) -> dict[str, Any]:
     """Consensus stances per topic (and per article) over `items`: counts of favor, against, neutral,
-    not_about and unresolved items."""
-    rows = _selected(Consensus.objects.exclude(status=None), items).values("topic__slug", "stance")
+    not_about and unresolved items. With `annotator`, that annotator's own labels instead of the consensus
+    (what blind annotation lets an annotator see)."""
+    labels: QuerySet[Any] = (
+        Consensus.objects.exclude(status=None) if annotator is None else Annotation.objects.filter(annotator=annotator)
+    )
+    rows = _selected(labels, items).values("topic__slug", "stance")
     if by_article:
         rows = rows.values("article_id", "topic__slug", "stance")
     counted = rows.annotate(n=Count("pk")).order_by()
