@@ -164,11 +164,13 @@ def show_filters(
     """The named fields of a FilterSet's form as a page shows them: its own labels, selects with the page's
     choices (rendering only: validation stays the FilterSet's), ids `f-<name>`."""
     form.auto_id = ids
-    for name, label in labels.items():
-        form.fields[name].label = label
     for name, options in choices.items():
         form.fields[name].widget = forms.Select(choices=options)
-    return [form[name] for name in names]
+    shown = [form[name] for name in names]
+    for field in shown:  # bound fields: validation has made them already, with the filters' own labels
+        field.label = labels.get(field.name, field.label)
+        field.help_text = ""  # the API documents the filters; the bar shows none
+    return shown
 
 
 BROWSE_LABELS = {
