@@ -64,13 +64,20 @@ class TopicClosed(Conflict):
     """The topic is inactive: it takes no new labels."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What a write did: `changed`, whether it changed anything (false: the same values again), and
+    `created`, whether that made a new row. Callers answer from it rather than checking first (and racing)."""
+
+    changed: bool
+    created: bool = False
+
+
 @dataclass(frozen=True)
-class LabelWrite:
-    """What `set_stance` did: created the label, changed it, or neither (the same values again)."""
+class LabelWrite(Outcome):
+    """What `set_stance` did to the actor's label."""
 
     annotation: Annotation
-    created: bool
-    changed: bool
 
 
 @dataclass(frozen=True)
@@ -82,20 +89,17 @@ class Removal:
 
 
 @dataclass(frozen=True)
-class GoldWrite:
-    """What `set_gold` did: created the gold label, changed it, or neither."""
+class GoldWrite(Outcome):
+    """What `set_gold` did to the item's gold label."""
 
     gold: GoldLabel
-    created: bool
-    changed: bool
 
 
 @dataclass(frozen=True)
-class ParentWrite:
-    """What `set_parent` did: the comment as laid out afterwards, and whether its parent changed."""
+class ParentWrite(Outcome):
+    """What `set_parent` did: the comment as laid out afterwards; `changed`, whether its parent changed."""
 
     comment: Comment
-    changed: bool
 
 
 def clean_label(*, item: Comment | Article | LabelItem, values: LabelValues) -> CleanLabel:
@@ -203,6 +207,30 @@ def _record(
     )
 
 
+def _record_label(
+    action: ChangeEvent.Action,
+    *,
+    actor: User,
+    item: LabelItem,
+    topic: Topic,
+    label: Annotation,
+    before: Snapshot | None = None,
+) -> None:
+    """Record a change of the actor's own label: its version, and its values after unless it was deleted."""
+    after = None if action == ChangeEvent.Action.DELETE else _snapshot(label)
+    _record(
+        kind=ChangeEvent.Kind.ANNOTATION,
+        action=action,
+        actor=actor,
+        item=item,
+        topic=topic,
+        annotator=actor,
+        version=label.version,
+        before=before,
+        after=after,
+    )
+
+
 def _ensure_open(topic: Topic) -> None:
     if not topic.is_active:
         raise TopicClosed(f"topic {topic.slug!r} is closed for annotation")
@@ -266,10 +294,7 @@ def _write_stance(
     _check_lead_time(lead_time_ms)
     consensus_id, current = _locked_label(actor=actor, topic=topic, item=item)
     _check_precondition(if_match, current)
-    return _apply(
-        item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=lead_time_ms,
-        current=current, consensus_id=consensus_id,
-    )  # fmt: skip
+    return _apply(PendingWrite(item, topic, actor, fields, lead_time_ms, current, consensus_id))
 
 
 def _check_lead_time(lead_time_ms: object) -> None:
@@ -279,22 +304,28 @@ def _check_lead_time(lead_time_ms: object) -> None:
         raise ValidationError({"lead_time_ms": "must be a whole number of milliseconds, at least 0"})
 
 
-def _apply(
-    *,
-    item: LabelItem,
-    topic: Topic,
-    actor: User,
-    fields: dict[str, object],
-    lead_time_ms: int | None,
-    current: Annotation | None,
-    consensus_id: int,
-) -> LabelWrite:
+@dataclass(frozen=True)
+class PendingWrite:
+    """A label write whose values passed every check, under the item's lock (`consensus_id`): `fields` over
+    `current` (None: no label yet)."""
+
+    item: LabelItem
+    topic: Topic
+    actor: User
+    fields: dict[str, object]
+    lead_time_ms: int | None
+    current: Annotation | None
+    consensus_id: int
+
+    def values(self) -> tuple[LabelItem, Topic, User, dict[str, object], int | None, Annotation | None]:
+        return self.item, self.topic, self.actor, self.fields, self.lead_time_ms, self.current
+
+
+def _apply(write: PendingWrite) -> LabelWrite:
     """Write checked fields over `current` (None: no label yet); the caller holds the item's lock."""
     if connection.vendor == "postgresql":
-        return _write_in_one_statement(
-            item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=lead_time_ms,
-            current=current, consensus_id=consensus_id,
-        )  # fmt: skip
+        return _write_in_one_statement(write)
+    item, topic, actor, fields, lead_time_ms, current = write.values()
     if current is None:
         annotation = Annotation(
             **item.keys,
@@ -307,16 +338,7 @@ def _apply(
             setattr(annotation, name, value)
         annotation.save(force_insert=True)
         _known(annotation, item, topic, actor)
-        _record(
-            kind=ChangeEvent.Kind.ANNOTATION,
-            action=ChangeEvent.Action.CREATE,
-            actor=actor,
-            item=item,
-            topic=topic,
-            annotator=actor,
-            version=annotation.version,
-            after=_snapshot(annotation),
-        )
+        _record_label(ChangeEvent.Action.CREATE, actor=actor, item=item, topic=topic, label=annotation)
         recompute_consensus(item=item, topic=topic)
         return LabelWrite(annotation, created=True, changed=True)
 
@@ -329,34 +351,17 @@ def _apply(
     current.lead_time_ms = lead_time_ms
     current.version += 1
     current.save()
-    _record(
-        kind=ChangeEvent.Kind.ANNOTATION,
-        action=ChangeEvent.Action.UPDATE,
-        actor=actor,
-        item=item,
-        topic=topic,
-        annotator=actor,
-        version=current.version,
-        before=before,
-        after=_snapshot(current),
-    )
+    _record_label(ChangeEvent.Action.UPDATE, actor=actor, item=item, topic=topic, label=current, before=before)
     if before["stance"] != current.stance:
         recompute_consensus(item=item, topic=topic)
     return LabelWrite(current, created=False, changed=True)
 
 
-def _write_in_one_statement(
-    *,
-    item: LabelItem,
-    topic: Topic,
-    actor: User,
-    fields: dict[str, object],
-    lead_time_ms: int | None,
-    current: Annotation | None,
-    consensus_id: int,
-) -> LabelWrite:
+def _write_in_one_statement(write: PendingWrite) -> LabelWrite:
     """`_write_stance`'s write on PostgreSQL: the label, its event and the consensus in one statement
     (`annotations.label_sql`), with the same outcome as the ORM path below it in `_write_stance`."""
+    item, topic, actor, fields, lead_time_ms, current = write.values()
+    consensus_id = write.consensus_id
     if current is not None and all(getattr(current, name) == value for name, value in fields.items()):
         _known(current, item, topic, actor)
         return LabelWrite(current, created=False, changed=False)
@@ -449,10 +454,10 @@ def clear_stance(
 def edit_stance(
     *,
     actor: User,
+    edit: LabelEdit,
     topic: Topic,
     comment: Comment | None = None,
     article: Article | None = None,
-    edit: LabelEdit,
     if_match: IfMatch | None = None,
 ) -> LabelWrite | Removal:
     """One edit of the actor's label on (item, topic), as the annotation panel asks for it (a stance, unsure,
@@ -480,16 +485,7 @@ def _remove(*, item: LabelItem, topic: Topic, actor: User, current: Annotation |
         raise Annotation.DoesNotExist(f"you have no label for {item} on {topic.slug!r}")
     before = _snapshot(current)
     current.delete()
-    _record(
-        kind=ChangeEvent.Kind.ANNOTATION,
-        action=ChangeEvent.Action.DELETE,
-        actor=actor,
-        item=item,
-        topic=topic,
-        annotator=actor,
-        version=current.version,
-        before=before,
-    )
+    _record_label(ChangeEvent.Action.DELETE, actor=actor, item=item, topic=topic, label=current, before=before)
     recompute_consensus(item=item, topic=topic)
     return Removal(removed=True, version=current.version)
 
@@ -565,10 +561,7 @@ def write_labels(*, actor: User, requests: Sequence[LabelRequest]) -> list[Label
         except (PreconditionFailed, ObjectDoesNotExist) as exc:
             outcomes[number] = exc
             continue
-        result = _apply(
-            item=item, topic=topic, actor=actor, fields=fields, lead_time_ms=request.lead_time_ms,
-            current=current, consensus_id=locks[key],
-        )  # fmt: skip
+        result = _apply(PendingWrite(item, topic, actor, fields, request.lead_time_ms, current, locks[key]))
         currents[key] = result.annotation
         if result.changed and item.comment is not None:
             assignment.after_label_write(actor=actor, comment=item.comment, reason=standing.reason(item.comment_id))

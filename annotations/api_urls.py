@@ -1,6 +1,6 @@
 """API routes of the annotations app; included under /api/ in the `api` namespace by config/urls.py."""
 
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 from rest_framework.routers import DefaultRouter
 
 from annotations import api, jobs_api
@@ -13,21 +13,28 @@ router.register("comments", api.LabelledCommentViewSet, basename="comment")
 router.register("articles", api.LabelledArticleViewSet, basename="article")
 router.register("annotations", api.AnnotationViewSet, basename="annotation")
 
+
+def item_routes() -> list[URLPattern]:
+    """The label and gold routes of an item: a comment, or the article itself (the same views, the same rules)."""
+    return [
+        route
+        for kind in ("comment", "article")
+        for route in (
+            path(
+                f"{kind}s/<int:{kind}_id>/annotations/<slug:topic_slug>/",
+                api.CommentLabelView.as_view(),
+                name=f"{kind}-label",
+            ),
+            path(
+                f"{kind}s/<int:{kind}_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name=f"{kind}-gold"
+            ),
+        )
+    ]
+
+
 urlpatterns = [
-    path(
-        "comments/<int:comment_id>/annotations/<slug:topic_slug>/",
-        api.CommentLabelView.as_view(),
-        name="comment-label",
-    ),
+    *item_routes(),
     path("comments/<int:comment_id>/parent/", api.CommentParentView.as_view(), name="comment-parent"),
-    path("comments/<int:comment_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name="comment-gold"),
-    # The article itself is an item too: the same views, the same rules.
-    path(
-        "articles/<int:article_id>/annotations/<slug:topic_slug>/",
-        api.CommentLabelView.as_view(),
-        name="article-label",
-    ),
-    path("articles/<int:article_id>/gold/<slug:topic_slug>/", api.CommentGoldView.as_view(), name="article-gold"),
     # Before the router: "batch" is no annotation id.
     path("annotations/batch/", api.LabelBatchView.as_view(), name="label-batch"),
     path("threads/<int:comment_id>/", api.ThreadView.as_view(), name="thread"),

@@ -120,22 +120,16 @@ class LabelFilterMixin(filters.FilterSet):
         if annotator:
             if not sees_labels_of(user, annotator):
                 raise PermissionDenied(BLIND)
-            labels = Annotation.objects.filter(**item, annotator__username=annotator)
-            if topic:
-                labels = labels.filter(topic=topic)
-            if stance:
-                labels = labels.filter(stance=stance)
+            theirs = Annotation.objects.filter(**item, annotator__username=annotator)
+            labels = _where(theirs, topic=topic, stance=stance)
             queryset = queryset.filter(Exists(labels))
             # With an annotator, `stance` is theirs; `status` is still the consensus's, and both apply.
             if status:
                 queryset = queryset.filter(Exists(Consensus.objects.filter(**item, topic=topic, status=status)))
         elif stance or status:
-            consensus = Consensus.objects.filter(**item, topic=topic)
-            if stance:
-                consensus = consensus.filter(stance=stance)
-            if status:
-                consensus = consensus.filter(status=status)
-            queryset = queryset.filter(Exists(consensus))
+            queryset = queryset.filter(
+                Exists(_where(Consensus.objects.filter(**item, topic=topic), stance=stance, status=status))
+            )
         elif topic and not unannotated:
             # A topic alone: items with labels on it, as far as the caller may see labels.
             if sees_all_labels(user):
@@ -148,6 +142,11 @@ class LabelFilterMixin(filters.FilterSet):
                 queryset = restrict_to_queue(queryset, user)
             queryset = unfinished_by(queryset, user, topic)
         return queryset
+
+
+def _where(rows: QuerySet[Any], **conditions: object) -> QuerySet[Any]:
+    """`rows` narrowed by each condition that is given (not empty)."""
+    return rows.filter(**{name: value for name, value in conditions.items() if value})
 
 
 RELATION_CHOICES = [

@@ -20,6 +20,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+# A label's own values, named alike in both shapes: the long rows and a comment record's `annotations`.
+LABEL_FIELDS = ("stance", "unsure", "confidence", "note", "evidence", "created_at", "updated_at")
+
 ANNOTATION_COLUMNS = (
     "comment_id",
     "article_id",
@@ -29,13 +32,7 @@ ANNOTATION_COLUMNS = (
     "author",
     "annotator",
     "topic",
-    "stance",
-    "unsure",
-    "confidence",
-    "note",
-    "evidence",
-    "created_at",
-    "updated_at",
+    *LABEL_FIELDS,
     "gold",  # the curator's adjudicated stance for the same (item, topic), or empty
     # `comment`, or `article` for a label of the article itself (its comment fields are empty). Added last, so
     # that readers of the earlier columns keep working.

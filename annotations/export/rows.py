@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django_filters import FilterSet
 from rest_framework.exceptions import ValidationError
 
-from annotations.export.formats import ANNOTATION_COLUMNS, comment_records
+from annotations.export.formats import ANNOTATION_COLUMNS, LABEL_FIELDS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
 from annotations.models import GOLD_REASONS, Annotation, Consensus, GoldLabel, ItemType, Topic
 from debate.db import CHUNK_SIZE, binary_rows
@@ -33,19 +33,14 @@ _ANNOTATION_PATHS = {
     "author": "item_author",
     "annotator": "annotator__username",
     "topic": "topic__slug",
-    "stance": "stance",
-    "unsure": "unsure",
-    "confidence": "confidence",
-    "note": "note",
-    "evidence": "evidence",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
+    **{field: field for field in LABEL_FIELDS},  # the label's own columns
     "gold": "gold_stance",
     "item_type": "item_type",
     "label_role": "label_role",
     "guideline_version": "guideline_version",
     "lead_time_ms": "lead_time_ms",
 }
+LABEL_RECORD = ("annotator", "topic", *LABEL_FIELDS)  # a label in a comment record's `annotations`
 if tuple(_ANNOTATION_PATHS) != ANNOTATION_COLUMNS:  # the columns' order is the export's contract
     raise ImportError("annotations.export.rows names the export columns in another order than formats.py")
 
@@ -163,19 +158,7 @@ def comment_rows(comments: QuerySet[Comment], topics: list[str]) -> Iterator[dic
     labels = (
         Annotation.objects.filter(comment__in=selected)
         .order_by("comment__article_id", "comment__number", "topic__ordering", "annotator__username")
-        .values_list(
-            "comment__article_id",
-            "comment__number",
-            "annotator__username",
-            "topic__slug",
-            "stance",
-            "unsure",
-            "confidence",
-            "note",
-            "evidence",
-            "created_at",
-            "updated_at",
-        )
+        .values_list("comment__article_id", "comment__number", "annotator__username", "topic__slug", *LABEL_FIELDS)
     )
     gold = (
         GoldLabel.objects.filter(comment__in=selected)
@@ -213,18 +196,7 @@ def comment_rows(comments: QuerySet[Comment], topics: list[str]) -> Iterator[dic
             for row in links.iterator(chunk_size=CHUNK_SIZE)
         ),
         annotations=(
-            {
-                "key": (row[0], row[1]),
-                "annotator": row[2],
-                "topic": row[3],
-                "stance": row[4],
-                "unsure": row[5],
-                "confidence": row[6],
-                "note": row[7],
-                "evidence": row[8],
-                "created_at": row[9],
-                "updated_at": row[10],
-            }
+            {"key": (row[0], row[1]), **dict(zip(LABEL_RECORD, row[2:], strict=True))}
             for row in labels.iterator(chunk_size=CHUNK_SIZE)
         ),
         consensus=(

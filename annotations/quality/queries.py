@@ -35,6 +35,11 @@ ARTICLE_BUCKET = "article"  # the depth-bucket group of the articles' own items
 QS = TypeVar("QS", bound=QuerySet[Any])
 
 
+def _of(users: QuerySet[User] | None, labels: QS) -> QS:
+    """The labels of `users`, or everyone's."""
+    return labels if users is None else labels.filter(annotator__in=users)
+
+
 def _selected(rows: QS, items: ItemSelection) -> QS:
     if items not in ITEM_SELECTIONS:
         raise ValueError(f"items must be one of {', '.join(ITEM_SELECTIONS)}, not {items!r}")
@@ -131,9 +136,7 @@ def progress(users: QuerySet[User] | None = None) -> list[AnnotatorProgress]:
     labelled on every active topic."""
     active = list(Topic.objects.active().values_list("pk", flat=True))
     comments, articles = Comment.objects.count(), Article.objects.count()
-    labels = Annotation.objects.filter(topic_id__in=active)
-    if users is not None:
-        labels = labels.filter(annotator__in=users)
+    labels = _of(users, Annotation.objects.filter(topic_id__in=active))
     per_item = (
         labels.values("annotator__username", "article_id", "comment_id")
         .annotate(n=Count("pk"))
@@ -166,9 +169,7 @@ class LeadTime:
 def lead_times(users: QuerySet[User] | None = None) -> list[LeadTime]:
     """Median (and 90th percentile) seconds per item for each annotator, over the items whose labels carry a
     lead time (written from the browser workspace; imports and the API without `lead_time_ms` are not timed)."""
-    labels = Annotation.objects.exclude(lead_time_ms=None)
-    if users is not None:
-        labels = labels.filter(annotator__in=users)
+    labels = _of(users, Annotation.objects.exclude(lead_time_ms=None))
     per_item = (
         labels.values("annotator__username", "article_id", "comment_id")
         .annotate(longest=Max("lead_time_ms"))

@@ -438,22 +438,21 @@
     }
     const text = document.createElement("span");
     text.textContent = entry.problem.text;
-    const buttons = [];
-    const retryButton = document.createElement("button");
-    retryButton.type = "button";
-    retryButton.className = "toggle";
-    retryButton.dataset.retry = "";
-    retryButton.textContent = entry.problem.kind === "stale" ? "Put mine back" : "Retry now";
-    retryButton.addEventListener("click", () => retry(entry));
-    buttons.push(retryButton);
-    const withdrawButton = document.createElement("button");
-    withdrawButton.type = "button";
-    withdrawButton.className = "toggle subtle";
-    withdrawButton.dataset.withdraw = "";
-    withdrawButton.textContent = entry.problem.kind === "stale" ? "Keep theirs" : "Withdraw my change";
-    withdrawButton.addEventListener("click", () => withdraw(entry));
-    buttons.push(withdrawButton);
-    box.replaceChildren(text, ...buttons);
+    const stale = entry.problem.kind === "stale";
+    const button = (className, data, label, action) => {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.className = className;
+      element.dataset[data] = "";
+      element.textContent = label;
+      element.addEventListener("click", () => action(entry));
+      return element;
+    };
+    box.replaceChildren(
+      text,
+      button("toggle", "retry", stale ? "Put mine back" : "Retry now", retry),
+      button("toggle subtle", "withdraw", stale ? "Keep theirs" : "Withdraw my change", withdraw),
+    );
   }
 
   function isComplete(item) {
