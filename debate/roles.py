@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.http import HttpRequest
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
@@ -27,7 +27,8 @@ def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[Role]:
         return frozenset()
     cached: frozenset[Role] | None = getattr(user, "_debate_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        groups = user.groups if isinstance(user, PermissionsMixin) else None  # Django's User has them
+        names = set(groups.values_list("name", flat=True)) if groups is not None else set()
         cached = frozenset(role for role in Role if role.value in names)
         if getattr(user, "is_superuser", False):
             cached |= {Role.ADMIN}
