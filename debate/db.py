@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -66,16 +67,37 @@ _PLAIN_FIELDS = (
 )
 
 
-def _reader(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
-    """How to get a field's database value from an object, as bulk_create would (auto_now included)."""
+def _preparer(field: models.Field[Any, Any]) -> Callable[[models.Model, Any], Any] | None:
+    """How to turn a field's attribute into its database value, as bulk_create would (auto_now included);
+    None for fields whose values go to psycopg as Python holds them."""
     if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
-        return lambda obj: field.pre_save(obj, True)
-    attname = field.attname
+        return lambda obj, value: field.pre_save(obj, True)
     if isinstance(field, _PLAIN_FIELDS) and not isinstance(field, models.JSONField):
-        return lambda obj: getattr(obj, attname)
+        return None
     # The wrapper itself, not the `connection` proxy: one attribute lookup per value instead of several.
     wrapper = connections[DEFAULT_DB_ALIAS]
-    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection=wrapper)
+    return lambda obj, value: field.get_db_prep_save(value, connection=wrapper)
+
+
+def _row_reader(fields: Sequence[models.Field[Any, Any]]) -> Callable[[models.Model], list[Any]]:
+    """The database values of an object's fields, in order. Every attribute is read in one C-level call from
+    the instance's dict (a new object has them all there), the few that need preparing then prepared: per
+    row, a fifth of reading each field through its descriptor and a reader function."""
+    names = [field.attname for field in fields]
+    from_dict = itemgetter(*names) if len(names) > 1 else (lambda values: (values[names[0]],))
+    from_attributes = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
+    prepared = [(position, prepare) for position, field in enumerate(fields) if (prepare := _preparer(field))]
+
+    def read(obj: models.Model) -> list[Any]:
+        try:
+            row = list(from_dict(obj.__dict__))
+        except KeyError:  # a deferred field: read through the descriptors, which load it
+            row = list(from_attributes(obj))
+        for position, prepare in prepared:
+            row[position] = prepare(obj, row[position])
+        return row
+
+    return read
 
 
 def insert_rows(
@@ -99,11 +121,11 @@ def insert_rows(
     fields = _fields(model, with_pk)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    readers = [_reader(field) for field in fields]
+    read = _row_reader(fields)
     # Django's error wrapper, so that a violated constraint is django.db.IntegrityError as with bulk_create.
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for count, obj in enumerate(objects, start=1):
-            copy.write_row([read(obj) for read in readers])
+            copy.write_row(read(obj))
             if progress is not None and count % batch_size == 0:
                 progress(count)
     if progress is not None:
