@@ -614,16 +614,19 @@ class _Found:
     unmatched: list[_Passage] = field(default_factory=list)  # marked passages that quote nothing indexed
 
 
-def _find_quotes(body: _Body, index: _QuoteIndex) -> _Found:
-    """Quoted passages of a body: whole paragraphs, else single lines, else marked passages in a line."""
+def _find_quotes(body: _Body, index: _QuoteIndex, search_first: bool = False) -> _Found:
+    """Quoted passages of a body: whole paragraphs, else single lines, else marked passages in a line.
+
+    `search_first`: look a passage up before judging whether it is worth quoting (`_quote`); the same result,
+    cheaper where the index is small (the article alone) and rejects nearly every passage at once."""
     found = _Found()
     for paragraph in _paragraphs(body.lines):
-        whole = _quote(body, paragraph, index)
+        whole = _quote(body, paragraph, index, search_first)
         if whole:
             found.quotes.append(whole)
             continue
         for line in paragraph:
-            line_quote = _quote(body, [line], index) if len(paragraph) > 1 else None
+            line_quote = _quote(body, [line], index, search_first) if len(paragraph) > 1 else None
             if line_quote:
                 found.quotes.append(line_quote)
                 continue
@@ -687,7 +690,7 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
     return paragraphs
 
 
-def _quote(body: _Body, passage: list[_Line], index: _QuoteIndex) -> _Quote | None:
+def _quote(body: _Body, passage: list[_Line], index: _QuoteIndex, search_first: bool = False) -> _Quote | None:
     start, end = passage[0].start, passage[-1].end
     first, last = passage[0].first_word, passage[-1].first_word + passage[-1].word_count
     quoted_from, skip = start, 0
@@ -697,9 +700,18 @@ def _quote(body: _Body, passage: list[_Line], index: _QuoteIndex) -> _Quote | No
         if quoted_from == passage[0].end and len(passage) > 1:
             quoted_from = passage[1].start  # the marker had a line of its own
     words = body.words[first + skip : last]
-    if not _is_quotable(words, body.text[quoted_from:end]):
-        return None
-    match = index.find(words, body.grams[first + skip : last - 2])
+    grams = body.grams[first + skip : last - 2]
+    # The lookup and the judgement are both pure: which comes first changes the cost, never the result.
+    if search_first:
+        match = index.find(words, grams)
+        if match is None and not _ELLIPSIS.search(body.text, quoted_from, end):
+            return None
+        if not _is_quotable(words, body.text[quoted_from:end]):
+            return None
+    else:
+        if not _is_quotable(words, body.text[quoted_from:end]):
+            return None
+        match = index.find(words, grams)
     if match is None and _ELLIPSIS.search(body.text, quoted_from, end):
         parts = [part for part in map(tokens, _ELLIPSIS.split(body.text[quoted_from:end])) if part]
         if len(parts) > 1 and max(map(len, parts)) >= 3:
@@ -958,7 +970,7 @@ def article_quotes(
     index.add(ARTICLE, article.words, article.grams, article_body)
     results: list[ThreadedComment] = []
     for position, comment in enumerate(comments):
-        found = _find_quotes(_read(comment.body), index)
+        found = _find_quotes(_read(comment.body), index, search_first=True)
         spans = tuple(
             QuotedSpan(quote.start, quote.end, None, round(quote.score, 3))
             for quote in found.quotes

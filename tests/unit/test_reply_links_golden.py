@@ -15,11 +15,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import random
 from pathlib import Path
 
 import pytest
 
-from debate.reply_threads import CommentText, ThreadedComment, article_quotes, reconstruct_threads
+from debate.reply_threads import (
+    ARTICLE,
+    CommentText,
+    ThreadedComment,
+    _find_quotes,
+    _QuoteIndex,
+    _read,
+    article_quotes,
+    reconstruct_threads,
+)
 from debate.seed_parser import decode_document, parse_document
 from debate.synthetic import generate_document
 
@@ -93,3 +103,52 @@ def test_a_changed_link_changes_the_digest() -> None:
     ):
         altered = [*threads[:linked], dataclasses.replace(threads[linked], links=(changed,)), *threads[linked + 1 :]]
         assert digest(altered) != digest(threads)
+
+
+def random_comment(rng: random.Random, article_words: list[str], vocabulary: list[str]) -> str:
+    """A comment of random lines: own words, runs copied from the article (some with a typo, an ellipsis,
+    quotation marks, "> " or an "@Name:" marker in front), blank lines between paragraphs."""
+    lines = []
+    for _ in range(rng.randint(1, 6)):
+        kind = rng.random()
+        if kind < 0.5:
+            start = rng.randrange(len(article_words))
+            run = article_words[start : start + rng.randint(2, 16)]
+            if rng.random() < 0.3 and run:
+                run[rng.randrange(len(run))] = rng.choice(vocabulary)  # a typo or a changed word
+            if rng.random() < 0.2 and len(run) > 6:
+                run.insert(len(run) // 2, "...")
+            text = " ".join(run)
+            text = rng.choice(["{}", '"{}"', "> {}", "@Ann Lee: {}", "He said '{}' again", "{} ... right"]).format(text)
+        else:
+            text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 14)))
+        lines.append(text)
+        if rng.random() < 0.3:
+            lines.append("")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_searching_first_finds_the_same_quotes_as_judging_first(seed: int) -> None:
+    """`article_quotes` looks each passage up before judging whether it is worth quoting (cheaper when only
+    the article is indexed); on random comments that copy, mistype and mark runs of the article, and with
+    other texts indexed too, both orders find the same quotes and the same unmatched marked passages."""
+    rng = random.Random(seed)
+    vocabulary = ["the", "a", "of", "to", "and", "in", "that", "it", "is", "was", "for", "on", "as", "with", "war"]
+    vocabulary += [f"word{number}" for number in range(rng.choice([20, 200, 2000]))]
+    article_words = [rng.choice(vocabulary) for _ in range(rng.randint(3, 400))]
+    article = "\n".join(" ".join(article_words[start : start + 25]) for start in range(0, len(article_words), 25))
+    index = _QuoteIndex()
+    read = _read(article)
+    index.add(ARTICLE, read.words, read.grams, article)
+    for position in range(rng.choice([0, 0, 30])):  # earlier comments too, as in `reconstruct_threads`
+        text = random_comment(rng, article_words, vocabulary)
+        body = _read(text)
+        index.add(position, body.words, body.grams, text)
+    quoted = 0
+    for _ in range(60):
+        body = _read(random_comment(rng, article_words, vocabulary))
+        judged_first = _find_quotes(body, index)
+        assert _find_quotes(body, index, search_first=True) == judged_first
+        quoted += len(judged_first.quotes)
+    assert quoted or len(article_words) < 20  # the comments do quote: the comparison is not of empty results
