@@ -29,6 +29,10 @@ ANNOTATION_FEATURES: tuple[tuple[str, str], ...] = (
     ("label_role", "string"),
     ("guideline_version", "int64"),
     ("lead_time_ms", "int64"),
+    ("suggestion_shown", "bool"),
+    ("suggested_stance", "string"),
+    ("suggestion_model_version", "int64"),
+    ("stream", "string"),
 )
 COMMENT_FEATURES: tuple[tuple[str, str], ...] = (
     ("comment_id", "int64"),
@@ -158,7 +162,10 @@ def dataset_card(
         "Each label is one annotator's stance on one item (a comment, or an article itself: `item_type`) and "
         "topic, with `unsure`, `confidence` (1-3), a `note` and `evidence` (spans of the body, in code points). "
         "`gold` is a curator's adjudicated stance; `label_role` tells ordinary labels from attention checks "
-        "and qualification answers, which are not annotation data.",
+        "and qualification answers, which are not annotation data. `suggestion_shown`, `suggested_stance` and "
+        "`suggestion_model_version` say whether the annotator saw a model's hint when setting the label (never on "
+        "items of the agreement overlap sample), and `stream` whether the item came from the uncertainty-ordered "
+        "queue (`uncertain`) or its random share (`random`): keep `random` for an unbiased sample.",
         "",
         *[f"- `{stance}`: {meaning}" for stance, meaning in STANCES],
         "",

@@ -56,6 +56,10 @@ def reference_rows() -> list[dict[str, object]]:
                 "label_role": "ordinary",
                 "guideline_version": annotation.guideline_version,
                 "lead_time_ms": annotation.lead_time_ms,
+                "suggestion_shown": annotation.suggestion_shown,
+                "suggested_stance": annotation.suggested_stance,
+                "suggestion_model_version": annotation.suggestion_model_version,
+                "stream": annotation.stream,
             }
         )
     return rows
@@ -96,8 +100,16 @@ def test_rows_equal_the_orms_with_timestamps_as_isoformat_writes_them(
         created_at=datetime(2024, 5, 17, 9, 30, 5, tzinfo=UTC),
         updated_at=datetime(2024, 5, 17, 9, 30, 5, 120000, tzinfo=UTC),
     )
+    # What the annotators were shown (issue 16): a hint and its stream on one label, the random stream on another.
+    Annotation.objects.filter(comment=comments[3], annotator=first).update(
+        suggestion_shown=True, suggested_stance="against", suggestion_model_version=2, stream="uncertain"
+    )
+    Annotation.objects.filter(comment=comments[1], annotator=first).update(stream="random")
     rows = list(annotation_rows(Annotation.objects.all()))
     assert rows == reference_rows()
+    names = ("annotator", "suggestion_shown", "suggested_stance", "suggestion_model_version", "stream")
+    shown = [tuple(row[name] for name in names) for row in rows if row["stream"]]
+    assert shown == [("ann-a", False, "", None, "random"), ("ann-a", True, "against", 2, "uncertain")]
     assert [list(row) for row in rows] == [list(ANNOTATION_COLUMNS)] * 7
     article_rows = [row for row in rows if row["item_type"] == "article"]
     assert [(row["annotator"], row["topic"], row["stance"], row["gold"]) for row in article_rows] == [

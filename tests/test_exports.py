@@ -113,6 +113,10 @@ class TestOverHttp:
             "label_role": "ordinary",
             "guideline_version": 1,
             "lead_time_ms": None,
+            "suggestion_shown": False,
+            "suggested_stance": "",
+            "suggestion_model_version": None,
+            "stream": "",
         }
         assert (rows[2]["parent_id"], rows[2]["depth"]) == (labels.c[1].pk, 1)
         assert rows[3]["author"] is None

@@ -38,6 +38,10 @@ def labelled(seeds: dict[str, Article], topics: dict[str, Topic], make_user: Cal
             label(annotator, comment, topics["cluster-munitions"], "favor" if (n + annotator.pk) % 3 else "against")
         label(annotators[0], comment, topics["strikes-in-russia"], "neutral")
     label(annotators[1], comments[0].article, topics["cluster-munitions"], "against")
+    # What the annotator was shown (issue 16), as a label write with a hint records it.
+    Annotation.objects.filter(annotator=annotators[0], comment=comments[0], topic=topics["cluster-munitions"]).update(
+        suggestion_shown=True, suggested_stance="against", suggestion_model_version=3, stream="random"
+    )
     return {"annotators": annotators, "comments": comments}
 
 
@@ -92,6 +96,12 @@ def test_a_release_is_immutable_and_loads_in_pandas(
         assert list(frame.columns) == list(frames["annotations.jsonl"].columns)
         assert sorted(frame["stance"]) == sorted(frames["annotations.jsonl"]["stance"])
     assert (frames["annotations.parquet"]["item_type"] == "article").sum() == 1
+    for frame in (frames["annotations.jsonl"], frames["annotations.csv"], frames["annotations.parquet"]):
+        hinted = frame[frame["suggestion_shown"].astype(bool)]
+        assert len(hinted) == 1
+        assert (hinted["suggested_stance"].iloc[0], int(hinted["suggestion_model_version"].iloc[0])) == ("against", 3)
+        assert hinted["stream"].iloc[0] == "random"
+        assert (frame["stream"] == "random").sum() == 1
     # The manifest: topics with their guidelines as they stood, agreement, the app version.
     assert {topic["topic"] for topic in manifest["topics"]} == set(topics)
     assert manifest["agreement"]["cluster-munitions"]["items"] == 30

@@ -42,6 +42,14 @@ ANNOTATION_COLUMNS = (
     "label_role",
     "guideline_version",  # the version of the topic's guidelines the label was made (or last confirmed) under
     "lead_time_ms",  # milliseconds the annotator spent on the item before the label's last change, or empty
+    # What the annotator was shown when they last set the label (issue 16), so that labels made with and without
+    # a model's hint can be compared: whether a hint was on the panel, the stance it suggested and the model
+    # version (empty without a hint), and the queue stream that served the item ("uncertain" or "random" while
+    # queues were ordered by the model's uncertainty; keep "random" for an unbiased sample), else empty.
+    "suggestion_shown",
+    "suggested_stance",
+    "suggestion_model_version",
+    "stream",
 )
 
 Record = Mapping[str, Any]

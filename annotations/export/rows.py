@@ -39,6 +39,10 @@ _ANNOTATION_PATHS = {
     "label_role": "label_role",
     "guideline_version": "guideline_version",
     "lead_time_ms": "lead_time_ms",
+    "suggestion_shown": "suggestion_shown",
+    "suggested_stance": "suggested_stance",
+    "suggestion_model_version": "suggestion_model_version",
+    "stream": "stream",
 }
 LABEL_RECORD = ("annotator", "topic", *LABEL_FIELDS)  # a label in a comment record's `annotations`
 if tuple(_ANNOTATION_PATHS) != ANNOTATION_COLUMNS:  # the columns' order is the export's contract
