@@ -36,10 +36,21 @@ ROW = {
 def test_annotation_columns_are_those_the_issues_list() -> None:
     # The annotation issue's columns, in its order, then the adjudicated gold stance of the same item, then
     # (issue 12) the item's type, then (issue 15) whether the label is annotation or an answer to a check or
-    # qualification item and the guideline version it was made under, then (issue 11) the lead time: new columns
-    # come last, so that readers of the earlier ones keep working.
-    assert ANNOTATION_COLUMNS[-5:] == ("gold", "item_type", "label_role", "guideline_version", "lead_time_ms")
-    assert ANNOTATION_COLUMNS[:-5] == (
+    # qualification item and the guideline version it was made under, then (issue 11) the lead time, then (issue
+    # 16) what the annotator was shown (a model's hint) and the queue stream: new columns come last, so that
+    # readers of the earlier ones keep working.
+    assert ANNOTATION_COLUMNS[-9:] == (
+        "gold",
+        "item_type",
+        "label_role",
+        "guideline_version",
+        "lead_time_ms",
+        "suggestion_shown",
+        "suggested_stance",
+        "suggestion_model_version",
+        "stream",
+    )
+    assert ANNOTATION_COLUMNS[:-9] == (
         "comment_id",
         "article_id",
         "comment_number",
