@@ -106,7 +106,7 @@ def _chunk(request: HtmxHttpRequest, article: Article, start: int, window_start:
     return {
         **context,
         "article": presenters.article_card(article, context["topics"], user),
-        "comments": presenters.comment_cards(comments, context["topics"], user, window_start=window_start),
+        "comments": presenters.comment_cards(comments, context["topics"], user, window_start=window_start, hints=True),
         "window_start": window_start,
         "next_start": following if more else None,
     }
