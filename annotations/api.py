@@ -118,7 +118,12 @@ class LabelledCommentViewSet(CommentViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.records_from_rows:
             return super().list(request, *args, **kwargs)
-        rows = records.rows_of(self.filter_queryset(self.get_queryset()))
+        comments = self.filter_queryset(self.get_queryset())
+        rows: Any = records.rows_of(comments)
+        if request.query_params.get("unannotated") == "true":  # the caller's queue, in the page's order
+            order = assignment_queries.steered_order(request.user, comments)
+            if order is not None:
+                rows = InOrder(rows, order)
         page = self.paginate_queryset(rows)
         data = records.records(list(rows) if page is None else page, request.user)
         return Response(data) if page is None else self.get_paginated_response(data)
@@ -128,6 +133,27 @@ class LabelledCommentViewSet(CommentViewSet):
         if comments is not None:
             kwargs["context"] = label_context(self.request, comments)
         return super().get_serializer(*args, **kwargs)
+
+
+class InOrder:
+    """Rows of these ids in this order, fetched a page at a time: what the paginator slices."""
+
+    def __init__(self, rows: QuerySet[Any], ids: list[int]) -> None:
+        self.rows, self.ids = rows, ids
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        wanted = self.ids[index]
+        found = {row[0]: row for row in self.rows.filter(pk__in=wanted)}
+        return [found[pk] for pk in wanted if pk in found]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[:])
 
 
 class LabelledArticleViewSet(ArticleViewSet):

@@ -127,7 +127,8 @@ def test_blind_annotation_hints_only_on_an_annotators_single_items(
     assert training.model.usable, training.model.reason
 
     ann = api_as(annotators[0])
-    researcher = api_as("researcher")
+    researcher_name = "rhea"
+    researcher = api_as("researcher", researcher_name)
     # Default assignment: every item is in the overlap sample, so no annotator sees a hint, and the panel says why.
     records = ann.all_pages("/comments/", page_size=1000)
     assert all(row["suggestions"] == {} for row in records)
@@ -164,6 +165,27 @@ def test_blind_annotation_hints_only_on_an_annotators_single_items(
             assert hint["model_version"] == 1
     banded = set(Suggestion.objects.filter(comment_id__in=single).exclude(band="").values_list("comment_id", flat=True))
     assert set(hinted) == banded
+
+    # The thread page's panels mark the same hints (none on overlap items); researchers see every suggestion.
+    def thread_hints(client: Client, marker: str = "data-hint") -> dict[int, set[str]]:
+        marked: dict[int, set[str]] = {}
+        for article_id in Comment.objects.values_list("article_id", flat=True).distinct():
+            for start in range(0, 150, 50):
+                html = client.get(f"/articles/{article_id}/", {"from": start}).content.decode()
+                for part in html.split('data-comment-id="')[1:]:
+                    comment_id, rest = part.split('"', 1)
+                    rest = rest.split('data-comment-id="', 1)[0]
+                    if comment_id.isdigit() and f'{marker}="' in rest:
+                        marked[int(comment_id)] = {chunk.split('"', 1)[0] for chunk in rest.split(f'{marker}="')[1:]}
+        return marked
+
+    on_threads = thread_hints(page)
+    assert set(on_threads) == set(hinted)
+    for comment_id, stances in on_threads.items():
+        assert stances == {hint["stance"] for hint in hinted[comment_id].values()}
+    watcher = Client()
+    watcher.force_login(User.objects.get(username=researcher_name))
+    assert set(thread_hints(watcher, "data-suggestion")) == set(Suggestion.objects.values_list("comment_id", flat=True))
 
     # What the annotator was shown is stored with the label; a label on an overlap item records no hint.
     hinted_id = min(set(hinted) - set(ids[:240]))
@@ -401,3 +423,68 @@ def test_the_loop_labels_in_job_trains_hints_appear_queue_reorders(
             assert apis[0].put(f"/comments/{served}/annotations/{slug}/", {"stance": "neutral"}).status_code == 201
         streams.append(Annotation.objects.filter(annotator=annotators[0], comment_id=served).first().stream)  # type: ignore[union-attr]
     assert streams == ["uncertain"] * 4 + ["random"]
+
+
+def served_on_the_page(page: Client) -> int:
+    """The comment the queue page serves now (its "next" link continues after it)."""
+    html = page.get("/annotate/").content.decode()
+    return int(html.split('" data-next-unfinished', 1)[0].rsplit("?after=", 1)[1])
+
+
+def test_the_api_queue_follows_the_pages_active_learning_order(
+    topics: dict[str, Topic], api_as: Callable[..., Api], make_user: Callable[..., User]
+) -> None:
+    """`GET /api/comments/?unannotated=true` with active learning on: the page's next item first, overlap items
+    in their queue places, the single items' places by uncertainty with every fifth from the random stream; a
+    label written over the API records its stream, and the order moves on as the page's does."""
+    reference = stance_corpus(topics, articles=3, per_article=150, seed=22)  # the first 240: a usable model
+    ids = sorted(reference)
+    cm = topics["cluster-munitions"]
+    label_by_three({"cluster-munitions": cm}, reference, ids[:240], [make_user("annotator", f"a{n}") for n in range(3)])
+    assert train_topic(topic=cm).model.usable
+    curator = api_as("curator")
+    assert curator.put("/assignment/", {"overlap_share": 0.2, "overlap_annotators": 3}).status_code == 200
+    dan = make_user("annotator", "dan")
+    api = api_as(dan)
+    file_order = [row["id"] for row in api.all_pages("/comments/", unannotated="true", page_size=1000)]
+    assert curator.put("/suggestions/settings/", {"active_learning": True}).status_code == 200
+    listed = [row["id"] for row in api.all_pages("/comments/", unannotated="true", page_size=7)]
+    assert sorted(listed) == sorted(file_order)
+    assert listed != file_order
+
+    mine = {a.comment_id: a for a in Assignment.objects.filter(annotator=dan)}
+    singles = [pk for pk in listed if mine[pk].reason == AssignmentReason.SINGLE]
+    assert len(singles) >= 15
+    by_position = sorted(listed, key=lambda pk: mine[pk].position)
+    # Overlap (and check) items keep their places; single items fill the single places.
+    assert [mine[pk].reason == AssignmentReason.SINGLE for pk in listed] == [
+        mine[pk].reason == AssignmentReason.SINGLE for pk in by_position
+    ]
+    assert [pk for pk in listed if pk not in singles] == [pk for pk in by_position if pk not in singles]
+    # The single items: four by uncertainty, then one from the random stream (in hash order), and so on.
+    uncertainty = {
+        pk: max(Suggestion.objects.filter(comment_id=pk).values_list("uncertainty", flat=True)) for pk in singles
+    }
+    random_stream = sorted(
+        (pk for pk in singles if in_random_stream(pk, 0.2)),
+        key=lambda pk: ((pk * 2654435761) % 4294967296 % 10_000, pk),
+    )
+    uncertain = sorted((pk for pk in singles if pk not in random_stream), key=lambda pk: (-uncertainty[pk], pk))
+    expected = []
+    for turn in range(len(singles)):
+        first, second = (random_stream, uncertain) if turn % 5 == 4 else (uncertain, random_stream)
+        expected.append((first or second).pop(0))
+    assert singles == expected
+
+    page = Client()
+    page.force_login(dan)
+    for _ in range(3):
+        served = served_on_the_page(page)
+        assert listed[0] == served
+        for slug in topics:
+            assert api.put(f"/comments/{served}/annotations/{slug}/", {"stance": "neutral"}).status_code == 201
+        stored = Annotation.objects.filter(annotator=dan, comment_id=served).values_list("stream", flat=True)
+        assert set(stored) == ({"uncertain"} if mine[served].reason == AssignmentReason.SINGLE else {""})
+        listed = [row["id"] for row in api.get("/comments/", unannotated="true", page_size=5).json()["results"]]
+        assert served not in listed
+    assert served_on_the_page(page) == listed[0]

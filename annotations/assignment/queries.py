@@ -326,6 +326,23 @@ def _steered(user: User, pending: QuerySet[Comment], candidate: int, steering: A
     return active_learning_pick(user, pending, settings) or candidate
 
 
+def steered_order(user: Any, comments: QuerySet[Comment]) -> list[int] | None:
+    """The order of the caller's queue in the API (`?unannotated=true`), as the queue page serves it: with
+    active learning on, the ids of `comments` with the single-annotator items' places given to them by the
+    model's uncertainty and the random share (issue 16); None (the list keeps its own order) otherwise."""
+    from annotations.models import SuggestionSettings
+    from annotations.suggestions.queries import active_learning_order
+
+    if not in_plan(user):
+        return None
+    settings = SuggestionSettings.current()
+    if not settings.active_learning:
+        return None
+    if queue_selection(user, Comment.objects.none(), AssignmentSettings.current()).state != "assigned":
+        return None
+    return active_learning_order(user, comments, settings)
+
+
 def qualification_feedback(user: User, comment_id: int) -> dict[str, Any] | None:
     """After a qualification item is answered: the user's labels beside the gold ones, and the guidelines;
     None unless `comment_id` is one of the user's answered qualification items."""

@@ -225,18 +225,26 @@ def uncertainty_of_comment() -> Coalesce:
     return Coalesce(Subquery(highest), Value(1.0), output_field=FloatField())
 
 
-def next_stream(user: Any, settings: SuggestionSettings) -> str:
-    """Which stream serves the user's next single item: every (1 / random_share)-th comes from the random
-    stream, the others from the uncertain one, counted over the items they labelled from either."""
-    served = (
+def served_from_streams(user: Any) -> int:
+    """How many items the user labelled from either stream (the count the streams' rhythm runs on)."""
+    return (
         Annotation.objects.filter(annotator=user, comment__isnull=False)
         .exclude(stream="")
         .values("comment")
         .distinct()
         .count()
     )
-    share = settings.random_share
+
+
+def stream_after(served: int, share: float) -> str:
+    """The stream of the item served after `served` others: every (1 / share)-th is a random one."""
     return "random" if math.floor((served + 1) * share) > math.floor(served * share) else "uncertain"
+
+
+def next_stream(user: Any, settings: SuggestionSettings) -> str:
+    """Which stream serves the user's next single item: every (1 / random_share)-th comes from the random
+    stream, the others from the uncertain one, counted over the items they labelled from either."""
+    return stream_after(served_from_streams(user), settings.random_share)
 
 
 def active_learning_pick(user: Any, pending: QuerySet[Comment], settings: SuggestionSettings) -> int | None:
@@ -263,6 +271,45 @@ def active_learning_pick(user: Any, pending: QuerySet[Comment], settings: Sugges
         )
     )
     return first.first() or second.first()
+
+
+def active_learning_order(user: Any, comments: QuerySet[Comment], settings: SuggestionSettings) -> list[int]:
+    """The ids of `comments` (the user's pending queue items, as the API lists them) in the order the queue
+    page serves them with active learning on: overlap and check items keep their places in the queue; the
+    places of the single-annotator items go, in turn, to the items `active_learning_pick` would pick one after
+    another (the uncertain stream by uncertainty, every (1 / random_share)-th from the random stream, the
+    other stream when one runs out). Four queries, whatever the queue's length."""
+    places = dict(
+        Assignment.objects.filter(annotator=user, comment__in=comments.order_by().values("pk")).values_list(
+            "comment_id", "position"
+        )
+    )
+    singles = set(hint_eligible(user).filter(comment_id__in=list(places)).values_list("comment_id", flat=True))
+    highest = dict(
+        Suggestion.objects.filter(comment_id__in=list(singles), model__usable=True)
+        .order_by()
+        .values("comment_id")
+        .annotate(top=Max("uncertainty"))
+        .values_list("comment_id", "top")
+    )
+    share = settings.random_share
+    random_stream = sorted(
+        (pk for pk in singles if in_random_stream(pk, share)),
+        key=lambda pk: (pk * KNUTH % 4294967296 % RANDOM_STREAM_MODULUS, pk),
+    )
+    uncertain = sorted(
+        (pk for pk in singles if not in_random_stream(pk, share)), key=lambda pk: (-highest.get(pk, 1.0), pk)
+    )
+    streams = {"random": iter(random_stream), "uncertain": iter(uncertain)}
+    served = served_from_streams(user)
+    picks = []
+    for turn in range(len(singles)):
+        first = stream_after(served + turn, share)
+        second = "uncertain" if first == "random" else "random"
+        picks.append(next(streams[first], None) or next(streams[second]))
+    place = {pk: position for pk, position in places.items() if pk not in singles}
+    place.update(zip(picks, sorted(places[pk] for pk in singles), strict=True))
+    return sorted(places, key=lambda pk: (place[pk], pk))
 
 
 def hint_usage(topic: Topic) -> dict[str, Any]:
