@@ -65,6 +65,8 @@ class Sizes:
     workers: int = 2
     import_jobs: int = 2
     suggestion_labels: int = 10_000  # consensus labels one topic's stance model trains on
+    suggestion_articles: int = 4  # of 150 comments each: the corpus whose queue page item 10b times
+    suggestion_repeats: int = 40  # queue pages with hints on, and as many with hints off
     # Commands in this process (call_command) rather than as `manage.py` subprocesses: saves Django's start-up
     # per command for the smoke run; the full run times the real commands.
     in_process: bool = False
@@ -85,6 +87,8 @@ SMOKE = Sizes(
     page_repeats=2,
     import_jobs=1,
     suggestion_labels=300,
+    suggestion_articles=2,
+    suggestion_repeats=4,
     in_process=True,
 )
 
@@ -181,6 +185,9 @@ TARGETS: dict[str, list[Target]] = {
     "6": [batch_target("slowest_export_s", 15, "≤ 15 s, memory flat")],
     "7": [batch_target("seconds", 3, "≤ 3 s")],
     "9a": [batch_target("http_median_s", 0.37, "5,000 comments over HTTP queryable ≤ 0.37 s (2× Label Studio's)")],
+    # Training runs on one core, so its CPU seconds, not the wall clock of a shared machine (issue 16).
+    "10": [batch_target("cpu_seconds", 20, "a topic with 10,000 labels trains in ≤ 20 s on 2 cores")],
+    "10b": [request_target("added_ms", 5, "suggestions add ≤ 5 ms to a queue page")],
 }
 
 
@@ -1391,6 +1398,44 @@ class Bench:
             )
         )
 
+    def bench_suggestion_latency(self) -> None:
+        """Time suggestions add to an annotator's queue page (issue 16), on a database of its own: a
+        stance-bearing corpus labelled by three annotators (60% of the items each), every topic's model trained,
+        then an annotator's queue page with hints on and off, alternately."""
+        url = suggestion_database_url(self.database_url)
+        fresh_database(url)
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_PRODUCTION": "false"}
+
+        def run(*args: str) -> str:
+            return subprocess.run([PYTHON, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+
+        try:
+            # Items nobody labelled (0.4³ of them) go to the newcomer whose queue page is timed, single ones too.
+            run(
+                "manage.py",
+                "generate_corpus",
+                *("--articles", str(self.sizes.suggestion_articles), "--comments-per-article", "150"),
+                *("--annotators", "3", "--agreement", "0.8", "--coverage", "0.6", "--stance-text", "--seed", "16"),
+            )
+            run("manage.py", "train_suggestions")
+            output = run("-m", "bench.suggestion_latency", "--repeats", str(self.sizes.suggestion_repeats))
+        finally:
+            drop_database(url)
+        figures = json.loads(output.strip().splitlines()[-1])
+        self.results.append(
+            Result(
+                "10b",
+                f"Suggestions on an annotator's queue page ({self.sizes.suggestion_articles * 150} comments, every "
+                "topic's model trained): hints on against hints off",
+                f"+{figures['added_ms']} ms ({figures['hints_on_ms']} ms with hints, {figures['hints_off_ms']} ms "
+                f"without; medians of {figures['repeats']} each, in-process)",
+                "≤ 5 ms added to a queue page",
+                None,
+                f"python -m bench.suggestion_latency --repeats {self.sizes.suggestion_repeats}",
+                figures,
+            )
+        )
+
 
 STANCES = ("favor", "against", "neutral", "not_about")
 
@@ -1412,6 +1457,7 @@ ITEMS: dict[str, Callable[[Bench], None]] = {
     "9b": Bench.bench_upload_progress,
     "9c": Bench.bench_release,
     "10": Bench.bench_suggestion_training,
+    "10b": Bench.bench_suggestion_latency,
 }
 
 
@@ -1497,8 +1543,14 @@ def write_report(report: dict[str, Any], *, full: bool) -> Path:
     return path
 
 
-def fresh_database(url: str) -> None:
-    """Drop and create the benchmark database, then migrate it."""
+def suggestion_database_url(url: str) -> str:
+    """The database of item 10b, beside the benchmark's own."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_suggestions"))
+
+
+def _database_statement(url: str, *statements: str) -> None:
+    """Run these statements (`{name}` stands for the URL's database) on the server's `postgres` database."""
     import psycopg
 
     parts = urlsplit(url)
@@ -1507,8 +1559,17 @@ def fresh_database(url: str) -> None:
         raise ValueError(f"refusing to recreate database {name!r}: use letters, digits and underscores")
     server = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            connection.execute(statement.format(name=name))
+
+
+def drop_database(url: str) -> None:
+    _database_statement(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark database, then migrate it."""
+    _database_statement(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_PRODUCTION": "false"}
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 

@@ -222,6 +222,9 @@ JOB_PROGRESS_SECONDS = env.float("JOB_PROGRESS_SECONDS", default=0.25)
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
 JOB_HEARTBEAT_TIMEOUT = env.float("JOB_HEARTBEAT_TIMEOUT", default=30.0)
 IMPORT_JOB_ATTEMPTS = env.int("IMPORT_JOB_ATTEMPTS", default=3)
+# How often (seconds) each process counts a topic's consensus labels after a label write, to queue the training
+# of its suggestion model when `retrain_every` new ones came in (annotations.suggestions.jobs.train_when_due).
+SUGGESTION_CHECK_SECONDS = env.float("SUGGESTION_CHECK_SECONDS", default=10.0)
 IMPORT_MAX_FILES = env.int("IMPORT_MAX_FILES", default=100)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
 # Uploads stay in memory (never a temporary file) and go to the database; IMPORT_MAX_BYTES bounds them.
