@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
@@ -24,7 +18,8 @@ from django_tasks_db.models import DBTaskResult
 from annotations.models import Annotation
 from debate.actions import issue_api_token
 from debate.models import Article, Comment, ImportFile, Job
-from tests.conftest import CLUSTER_MUNITIONS, SEEDS, Api, Workers, database_url, wait_for
+from tests.conftest import CLUSTER_MUNITIONS, SEEDS, Api, Workers, wait_for
+from tests.processes import start_gunicorn, stop
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -142,55 +137,13 @@ def test_unknown_and_non_numeric_imports_are_404(api_as: Callable[..., Api]) -> 
 # --- two app servers, two workers, one PostgreSQL -------------------------------------------------------
 
 
-def free_port() -> int:
-    for port in range(8200, 8300):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8200-8299")
-
-
 @pytest.fixture
 def app_servers(transactional_db: None) -> Iterator[list[str]]:
     """Two gunicorn servers on the test database, as two machines behind a load balancer would run."""
-    processes = []
-    urls = []
-    for _ in range(2):
-        port = free_port()
-        environment = {**os.environ, "DATABASE_URL": database_url()}
-        processes.append(
-            subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "config.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=settings.BASE_DIR,
-                env=environment,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-        wait_for(functools.partial(_healthy, urls[-1]), timeout=60)
-    yield urls
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(timeout=30)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/health/", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    started = [start_gunicorn() for _ in range(2)]
+    yield [url for _, url in started]
+    for process, _ in started:
+        stop(process)
 
 
 def test_two_app_servers_and_two_workers_share_one_database(

@@ -3,14 +3,10 @@ path, `make run` on SQLite with its worker, importing a file through the page.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,7 +14,7 @@ from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from debate.models import Article, ImportFile, Job
 from tests.conftest import CLUSTER_MUNITIONS, PASSWORD, SEEDS, Workers, wait_for
-from tests.test_imports_api import free_port
+from tests.processes import make_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -112,26 +108,7 @@ def test_annotators_have_no_import_page(open_as: Callable[..., Page], make_user:
 
 def test_the_newcomer_imports_a_file_through_the_page_of_make_run(browser: Browser, tmp_path: Path) -> None:
     """`make run` as a newcomer types it (SQLite, its own worker), then the import page in Chromium."""
-    port = free_port()
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    environment |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DEBATE_PASSWORD": PASSWORD,
-        "PORT": str(port),
-    }
-    server = subprocess.Popen(
-        ["make", "run"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _up(base), timeout=240, interval=0.5)
+    with make_run(tmp_path) as base:
         context = browser.new_context(base_url=base, viewport={"width": 1440, "height": 900})
         page = context.new_page()
         page.goto("/accounts/login/")
@@ -147,20 +124,6 @@ def test_the_newcomer_imports_a_file_through_the_page_of_make_run(browser: Brows
         expect(card.locator("tbody tr").first).to_have_attribute("data-outcome", "created")
         shoot(page, "import-make-run")
         context.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def _up(base: str) -> Any:
-    try:
-        return httpx.get(f"{base}/api/health/", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_a_release_through_its_pages(
