@@ -279,14 +279,12 @@ def active_learning_order(user: Any, comments: QuerySet[Comment], settings: Sugg
     places of the single-annotator items go, in turn, to the items `active_learning_pick` would pick one after
     another (the uncertain stream by uncertainty, every (1 / random_share)-th from the random stream, the
     other stream when one runs out). Four queries, whatever the queue's length."""
-    places = dict(
-        Assignment.objects.filter(annotator=user, comment__in=comments.order_by().values("pk")).values_list(
-            "comment_id", "position"
-        )
-    )
-    singles = set(hint_eligible(user).filter(comment_id__in=list(places)).values_list("comment_id", flat=True))
+    listed = comments.order_by().values("pk")  # subqueries, not lists of ids: a queue may hold thousands
+    places = dict(Assignment.objects.filter(annotator=user, comment__in=listed).values_list("comment_id", "position"))
+    single_rows = hint_eligible(user).filter(comment__in=listed)
+    singles = set(single_rows.values_list("comment_id", flat=True))
     highest = dict(
-        Suggestion.objects.filter(comment_id__in=list(singles), model__usable=True)
+        Suggestion.objects.filter(comment__in=single_rows.values("comment"), model__usable=True)
         .order_by()
         .values("comment_id")
         .annotate(top=Max("uncertainty"))
