@@ -169,7 +169,7 @@ def test_blind_annotation_hints_only_on_an_annotators_single_items(
     # The thread page's panels mark the same hints (none on overlap items); researchers see every suggestion.
     def thread_hints(client: Client, marker: str = "data-hint") -> dict[int, set[str]]:
         marked: dict[int, set[str]] = {}
-        for article_id in Comment.objects.values_list("article_id", flat=True).distinct():
+        for article_id in sorted(set(Comment.objects.values_list("article_id", flat=True))):
             for start in range(0, 150, 50):
                 html = client.get(f"/articles/{article_id}/", {"from": start}).content.decode()
                 for part in html.split('data-comment-id="')[1:]:
