@@ -277,8 +277,11 @@ def test_exports_carry_the_articles_labels_told_apart_by_item_type(
     rows = list(csv.DictReader(io.StringIO(researcher.get("/export/annotations.csv").text)))
     articles_only = researcher.get("/export/annotations.jsonl", item_type="article").text.splitlines()
 
-    # The earlier columns as they were, the new ones last (issue 15 added label_role and guideline_version).
-    assert list(rows[0])[-5:] == ["gold", "item_type", "label_role", "guideline_version", "lead_time_ms"]
+    # The earlier columns as they were, the new ones after them (issue 15 added label_role and guideline_version,
+    # issue 16 the suggestion columns last).
+    header = list(rows[0])
+    at = header.index("gold")
+    assert header[at : at + 5] == ["gold", "item_type", "label_role", "guideline_version", "lead_time_ms"]
     assert [(row["item_type"], row["comment_id"], row["article_id"], row["author"]) for row in rows] == [
         ("article", "", str(article.pk), "James Joyner"),
         ("comment", str(comment.pk), str(article.pk), comment.author.name if comment.author else ""),
