@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -90,6 +91,23 @@ def item_or_404(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {"article": article_or_404(kwargs["article_id"])}
 
 
+def flag_param(request: Request, name: str) -> bool:
+    """A true/false query parameter (also 1/0); absent or empty is false, anything else a 400 naming it."""
+    value = request.query_params.get(name, "")
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0", ""):
+        return False
+    raise ValidationError({name: [f"{value!r} is not a boolean; use true or false"]})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("all", OpenApiTypes.BOOL, description="Include inactive topics too (default: false)")
+        ]
+    )
+)
 class TopicViewSet(viewsets.ReadOnlyModelViewSet[Topic]):
     """The topics annotators judge, in their display order; `?all=true` includes inactive ones."""
 
@@ -98,7 +116,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet[Topic]):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Topic]:
-        if self.action == "list" and self.request.query_params.get("all") != "true":
+        if self.action == "list" and not flag_param(self.request, "all"):
             return Topic.objects.active()
         return Topic.objects.all()
 
@@ -214,6 +232,22 @@ def precondition(header: str | None, absent: str | None) -> actions.IfMatch | No
     return frozenset(versions)
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    {"type": "string", "pattern": r'^\s*(\*|(W/)?"?\d+"?(\s*,\s*(W/)?"?\d+"?)*)\s*$'},
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the label this write replaces (`"3"`), several, or `*` (any): else 412',
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    {"type": "string", "pattern": r"^\s*\*\s*$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="`*`: refuse (412) if a label exists already; not together with If-Match (400)",
+)
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -242,16 +276,7 @@ class CommentLabelView(APIView):
     @extend_schema(
         request=LabelInputSerializer,
         responses={200: AnnotationSerializer, 201: AnnotationSerializer},
-        parameters=[
-            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False),
-            OpenApiParameter(
-                "If-None-Match",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="`*`: refuse (412) if a label exists already",
-            ),
-        ],
+        parameters=[IF_MATCH, IF_NONE_MATCH],
     )
     def put(self, request: Request, topic_slug: str, **ids: int) -> Response:
         item, topic = item_or_404(ids), topic_or_404(topic_slug)
@@ -271,7 +296,7 @@ class CommentLabelView(APIView):
 
     @extend_schema(
         responses={204: None},
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+        parameters=[IF_MATCH],
     )
     def delete(self, request: Request, topic_slug: str, **ids: int) -> Response:
         item, topic = item_or_404(ids), topic_or_404(topic_slug)
@@ -405,6 +430,8 @@ class ChangeEventList(generics.ListAPIView[ChangeEvent]):
 
 class _ExportView(APIView):
     permission_classes = [CanExport]
+    # For the OpenAPI schema: the filters each export applies (annotations.export.rows applies them itself).
+    filter_backends = [DjangoFilterBackend]
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The stream has its own media type, so an `Accept: text/csv` must not be refused with a 406 because
@@ -420,6 +447,9 @@ class _ExportView(APIView):
 class AnnotationExportJsonl(_ExportView):
     """Every visible label, one JSON object per line (long format); the same filters as /api/annotations/."""
 
+    filterset_class = AnnotationFilter
+    queryset = Annotation.objects.none()
+
     @extend_schema(responses={(200, "application/jsonl"): OpenApiTypes.STR}, filters=True)
     def get(self, request: Request) -> StreamingHttpResponse:
         rows = annotation_export_rows(request=request)
@@ -429,9 +459,13 @@ class AnnotationExportJsonl(_ExportView):
 
 
 class AnnotationExportCsv(_ExportView):
-    """Every visible label, one CSV row each (long format); `evidence` is JSON text."""
+    """Every visible label, one CSV row each (long format); `evidence` is JSON text; the same filters as
+    /api/annotations/."""
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    filterset_class = AnnotationFilter
+    queryset = Annotation.objects.none()
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, filters=True)
     def get(self, request: Request) -> StreamingHttpResponse:
         rows = annotation_export_rows(request=request)
         return self.stream(
@@ -442,7 +476,10 @@ class AnnotationExportCsv(_ExportView):
 class CommentExportJsonl(_ExportView):
     """One JSON object per comment: text, thread fields, its labels and consensus; comment filters apply."""
 
-    @extend_schema(responses={(200, "application/jsonl"): OpenApiTypes.STR})
+    filterset_class = CommentFilter
+    queryset = Comment.objects.none()
+
+    @extend_schema(responses={(200, "application/jsonl"): OpenApiTypes.STR}, filters=True)
     def get(self, request: Request) -> StreamingHttpResponse:
         records = comment_export_records(request=request)
         return self.stream(
@@ -474,7 +511,7 @@ class CommentGoldView(APIView):
             status=status_code,
         )
 
-    @extend_schema(request=GoldInputSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=GoldInputSerializer, responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT})
     def put(self, request: Request, topic_slug: str, **ids: int) -> Response:
         target, topic = item_or_404(ids), topic_or_404(topic_slug)
         item = LabelItem.of(*target.values())
@@ -504,7 +541,7 @@ ITEMS_PARAMETER = OpenApiParameter(
 
 
 def items_param(request: Request) -> queries.ItemSelection:
-    value = request.query_params.get("items", queries.DEFAULT_ITEMS)
+    value = request.query_params.get("items") or queries.DEFAULT_ITEMS
     for selection in queries.ITEM_SELECTIONS:
         if value == selection:
             return selection
@@ -638,6 +675,40 @@ def assignment_settings_data(settings: AssignmentSettings) -> dict[str, Any]:
     }
 
 
+def json_object(properties: dict[str, Any], description: str) -> dict[str, Any]:
+    """A JSON request body of the named fields only (the server refuses any other with a 400)."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False, "description": description}
+    return {"application/json": schema}
+
+
+NULLABLE_WHOLE = {"type": "integer", "nullable": True, "maximum": assignment_actions.MAX_WHOLE}
+WHOLE = {"type": "integer", "maximum": assignment_actions.MAX_WHOLE}
+ASSIGNMENT_SETTINGS = json_object(
+    {
+        "overlap_share": {"type": "number", "minimum": 0, "maximum": 1},
+        "overlap_annotators": {**NULLABLE_WHOLE, "minimum": 2, "description": "null: every annotator"},
+        "per_annotator_cap": {**NULLABLE_WHOLE, "minimum": 1, "description": "null: no cap"},
+        "check_share": {"type": "number", "minimum": 0, "maximum": 0.5},
+        "check_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+        "check_minimum": {**WHOLE, "minimum": 1},
+        "pause_on_failed_checks": {"type": "boolean"},
+        "qualification_required": {"type": "boolean"},
+        "qualification_size": {**WHOLE, "minimum": 1},
+        "qualification_pass": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+    "The settings to change; those left out keep their value",
+)
+ANNOTATOR_STATUS = json_object(
+    {
+        "paused": {"type": "boolean"},
+        "pause_reason": {"type": "string"},
+        "flagged": {"type": "boolean", "enum": [False], "description": "only false: clears the flag"},
+        "qualification": {"type": "string", "enum": ["passed", "failed", "pending", "not_required"]},
+    },
+    "What to change about the annotator",
+)
+
+
 class AssignmentSettingsView(APIView):
     """Who labels what: the overlap share, annotators per overlap item (null: all), a cap per annotator (null:
     none), attention checks and qualification. PUT sets the fields it names; the plan follows at once."""
@@ -648,7 +719,7 @@ class AssignmentSettingsView(APIView):
     def get(self, request: Request) -> Response:
         return Response(assignment_settings_data(AssignmentSettings.current()))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ASSIGNMENT_SETTINGS, responses=OpenApiTypes.OBJECT)
     def put(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": ["send a JSON object of settings"]})
@@ -679,7 +750,7 @@ class AnnotatorStatusView(APIView):
 
     permission_classes = [ManagesAssignment]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=ANNOTATOR_STATUS, responses=OpenApiTypes.OBJECT)
     def put(self, request: Request, username: str) -> Response:
         annotator = User.objects.filter(username=username).first()
         if annotator is None:
@@ -702,7 +773,7 @@ class QualificationItemView(APIView):
 
     permission_classes = [ManagesAssignment]
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT})
     def put(self, request: Request, comment_id: int) -> Response:
         comment = comment_or_404(comment_id)
         created = assignment_actions.mark_qualification_item(actor=authenticated_user(request), comment=comment)
@@ -731,7 +802,13 @@ class TopicGuidelinesView(APIView):
         topic = topic_or_404(slug)
         return Response({"topic": topic.slug, "versions": guideline_history(Topic.objects.filter(pk=topic.pk))})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=json_object(
+            {"statement": {"type": "string"}, "guidelines": {"type": "string"}, "note": {"type": "string"}},
+            "The new statement and guidelines (each defaults to the current one) and a note on what changed",
+        ),
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, slug: str) -> Response:
         if not has_role(request.user, Role.ADMIN):
             raise PermissionDenied("only admins change guidelines")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -9,7 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, QueryDict
+from django.utils import timezone
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from django_filters.widgets import BooleanWidget
 
 from annotations.assignment.queries import restrict_to_queue
@@ -63,6 +66,35 @@ class StrictBooleanWidget(BooleanWidget):
         value = super().value_from_datadict(data, files, name)
         # The parent maps anything it does not know to None ("no filter"); keep it for the field to refuse.
         return data.get(name) if value is None else value
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, turned to UTC before it reaches a query. Python accepts UTC offsets up to ±23:59 but
+    PostgreSQL only up to ±15:59 (`+20:31` was a DataError, a 500), and a moment at the very edge of the
+    calendar may have no UTC equivalent at all: both are a 400 naming the parameter."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None or timezone.is_naive(moment):
+            return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                "%(value)r has no UTC equivalent; use a moment between years 1 and 9999",
+                code="invalid",
+                params={"value": value},
+            ) from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class WholeNumberFilter(filters.Filter):
+    """An id: a whole number (django-filter's NumberFilter takes `0.5` and quietly matches nothing)."""
+
+    field_class = forms.IntegerField
 
 
 class StrictBooleanFilter(filters.BooleanFilter):
@@ -344,7 +376,7 @@ class AnnotationFilter(filters.FilterSet):
     topic = TopicFilter()
     stance = StanceFilter()
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     outdated = StrictBooleanFilter(method="filter_outdated", label="Made under older guidelines (to review)")
 
     class Meta:
@@ -371,15 +403,15 @@ class ChangeEventFilter(filters.FilterSet):
     """The history, filtered by the names records use. The values are snapshots, so an unknown topic or
     annotator simply matches nothing; the `*_id`/`*_slug`/`*_username` names are older aliases."""
 
-    comment = filters.NumberFilter(field_name="comment_id")
-    article = filters.NumberFilter(field_name="article_id")
+    comment = WholeNumberFilter(field_name="comment_id")
+    article = WholeNumberFilter(field_name="article_id")
     item_type = filters.ChoiceFilter(choices=ITEM_TYPE_CHOICES)
     topic = filters.CharFilter(field_name="topic_slug")
     annotator = filters.CharFilter(method="filter_annotator", label="Annotator (username)")
     kind = filters.ChoiceFilter(choices=ChangeEvent.Kind.choices)
     action = filters.ChoiceFilter(choices=ChangeEvent.Action.choices)
-    since = filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    comment_id = filters.NumberFilter(field_name="comment_id")
+    since = UtcIsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    comment_id = WholeNumberFilter(field_name="comment_id")
     topic_slug = filters.CharFilter(field_name="topic_slug")
     annotator_username = filters.CharFilter(method="filter_annotator")
 

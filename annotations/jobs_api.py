@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -21,7 +21,8 @@ from annotations.actions import start_release
 from annotations.imports import import_jobs, job_view, uploads_from
 from annotations.models import Release
 from annotations.permissions import CanImport, CanRelease
-from annotations.releases import CONTENT_TYPES, release_file_names, release_path, release_view
+from annotations.releases import CONTENT_TYPES, RELEASE_FILTERS, release_file_names, release_path, release_view
+from annotations.serializers import TextField
 from debate.actions import start_import
 from debate.models import Job
 from debate.roles import authenticated_user
@@ -55,9 +56,10 @@ class ImportListView(APIView):
             "multipart/form-data": {
                 "type": "object",
                 "properties": {
-                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1},
                     "replace": {"type": "boolean"},
                 },
+                "required": ["files"],
             }
         },
         responses={
@@ -68,9 +70,20 @@ class ImportListView(APIView):
     )
     def post(self, request: Request) -> Response:
         uploads = uploads_from(request._request, files=_files(request))
-        replace = str(request.data.get("replace", "")).lower() in ("1", "true", "on", "yes")
+        replace = _flag(request.data.get("replace", ""), "replace")
         job = start_import(actor=authenticated_user(request), uploads=uploads, replace=replace)
         return accepted(request, job.pk, job.status, "api:import-detail")
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A form field's true or false (left out or empty: false); anything else is a 400 naming it, rather than
+    quietly false."""
+    text = str(value).lower()
+    if text == "true":
+        return True
+    if text in ("false", ""):
+        return False
+    raise ValidationError({name: [f"{value!r} is not a boolean; use true or false"]})
 
 
 def _files(request: Request) -> Any:
@@ -96,9 +109,21 @@ class ImportDetailView(APIView):
 # --- dataset releases ------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in RELEASE_FILTERS},
+        "additionalProperties": False,
+        "description": "The export filters, as on /api/export/comments.jsonl and /api/export/annotations.jsonl",
+    }
+)
+class ReleaseFiltersField(serializers.DictField):
+    """The release's export filters; `annotations.releases.validate_filters` checks names and values."""
+
+
 class ReleaseRequestSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=200)
-    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    name = TextField(max_length=200)
+    filters = ReleaseFiltersField(child=TextField(allow_blank=True), required=False, default=dict)
 
 
 class ReleaseListView(APIView):

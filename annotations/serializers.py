@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,6 +14,7 @@ from annotations.actions import MAX_BATCH
 from annotations.labels import EvidenceSpan, LabelValues
 from annotations.models import Annotation, ChangeEvent, Topic
 from annotations.permissions import sees_all_labels
+from annotations.vocabulary import STANCE_VALUES
 from debate.models import Article, Comment
 from debate.serializers import ArticleDetailSerializer, ArticleSerializer, CommentSerializer
 
@@ -36,6 +38,19 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
+class StrictSerializerSchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]  # its __init_subclass__ is untyped
+    """In the OpenAPI schema, a strict serializer's request body admits no other properties, as the server."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
+
+
 class TextField(serializers.CharField):
     """A string, and only a string: DRF's CharField would quietly turn 3 or true into text."""
 
@@ -43,6 +58,11 @@ class TextField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "enum": list(STANCE_VALUES)})
+class StanceField(TextField):
+    """A stance, as text; the action checks it is one of the vocabulary's (the schema lists them)."""
 
 
 class EvidenceSpanSerializer(StrictSerializer):
@@ -54,9 +74,11 @@ class EvidenceSpanSerializer(StrictSerializer):
 class LabelInputSerializer(StrictSerializer):
     """The body of PUT /api/comments/{id}/annotations/{topic}/: types only; the action checks the rest."""
 
-    stance = TextField(help_text="favor, against, neutral or not_about")
+    stance = StanceField(help_text="favor, against, neutral or not_about")
     unsure = serializers.BooleanField(default=False)
-    confidence = serializers.IntegerField(allow_null=True, default=None, help_text="1 (low) to 3 (high)")
+    confidence = serializers.IntegerField(
+        allow_null=True, default=None, help_text="1 (low) to 3 (high)", min_value=1, max_value=3
+    )
     note = TextField(allow_blank=True, default="", trim_whitespace=False)
     evidence = EvidenceSpanSerializer(many=True, default=list)
     lead_time_ms = serializers.IntegerField(
@@ -91,7 +113,7 @@ class BatchWriteSerializer(LabelInputSerializer):
     article = serializers.IntegerField(required=False, help_text="the article itself, instead of a comment")
     topic = TextField(help_text="the topic's slug")
     delete = serializers.BooleanField(default=False, help_text="remove the label instead (as DELETE)")
-    stance = TextField(required=False, help_text="favor, against, neutral or not_about (unless delete)")
+    stance = StanceField(required=False, help_text="favor, against, neutral or not_about (unless delete)")
     if_match = TextField(required=False, help_text='as the If-Match header: "3", several, or *')
     if_none_match = TextField(required=False, help_text="as the If-None-Match header: * (a first label)")
 
@@ -112,7 +134,7 @@ class BatchSerializer(StrictSerializer):
 class GoldInputSerializer(StrictSerializer):
     """The body of PUT /api/comments/{id}/gold/{topic}/: types only; the action checks the rest."""
 
-    stance = TextField(help_text="favor, against, neutral or not_about")
+    stance = StanceField(help_text="favor, against, neutral or not_about")
     note = TextField(allow_blank=True, default="", trim_whitespace=False)
 
 
@@ -200,6 +222,43 @@ def gold_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:
 
 # Fields computed from other annotators' labels: absent from an annotator's records (blind annotation).
 LABEL_SUMMARY_FIELDS = ("consensus", "gold", "author_takes_both_sides")
+# The OpenAPI schema marks them so (config/schema.py makes such fields optional).
+BLIND = {"x-omitted-for-annotators": True}
+BLIND_NOTE = " Absent from an annotator's records (blind annotation)."
+CONSENSUS_SCHEMA = {
+    "type": "object",
+    "description": "By topic slug: the consensus stance (null while there is none), its status and how many "
+    "labels it rests on." + BLIND_NOTE,
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "stance": {"type": "string", "nullable": True},
+            "status": {"type": "string"},
+            "n": {"type": "integer"},
+        },
+    },
+    **BLIND,
+}
+GOLD_SCHEMA = {
+    "type": "object",
+    "description": "By topic slug: the curator's gold label." + BLIND_NOTE,
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "stance": {"type": "string"},
+            "note": {"type": "string"},
+            "set_by": {"type": "string"},
+            "set_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    **BLIND,
+}
+BOTH_SIDES_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "The topics on which the comment's author takes both sides in this article." + BLIND_NOTE,
+    **BLIND,
+}
 
 
 class _ItemLabelsMixin(serializers.Serializer[Any]):
@@ -214,9 +273,11 @@ class _ItemLabelsMixin(serializers.Serializer[Any]):
     def get_my_annotations(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
         return my_labels_of(item)
 
+    @extend_schema_field(CONSENSUS_SCHEMA)
     def get_consensus(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
         return consensus_of(item)
 
+    @extend_schema_field(GOLD_SCHEMA)
     def get_gold(self, item: Comment | Article) -> dict[str, dict[str, Any]]:
         return gold_of(item)
 
@@ -247,6 +308,7 @@ class LabelledCommentSerializer(_ItemLabelsMixin, CommentSerializer):
         found: dict[int, dict[str, dict[str, Any]]] = self.context.get("suggestions", {})
         return found.get(comment.pk, {})
 
+    @extend_schema_field(BOTH_SIDES_SCHEMA)
     def get_author_takes_both_sides(self, comment: Comment) -> list[str]:
         flags: dict[tuple[int, int], list[str]] = self.context.get("both_sides", {})
         return flags.get((comment.article_id, comment.author_id or 0), [])

@@ -20,8 +20,33 @@ from debate.errors import DomainError, status_for
 
 
 class Pagination(PageNumberPagination):
+    """Pages of PAGE_SIZE records; `page_size` asks for another size, capped at `max_page_size`.
+
+    DRF quietly falls back to the default size for a `page_size` that is no positive whole number (`null`,
+    `0`, `abc`): here that is a 400 naming the parameter, as every other malformed parameter is."""
+
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request: Any) -> int | None:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"{value!r} is not a whole number of at least 1 (at most {self.max_page_size} are served)"
+                    ]
+                }
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {**parameter["schema"], "minimum": 1}
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Records per page (default {self.page_size}; at most {self.max_page_size})"
+        return parameters
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

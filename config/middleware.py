@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
 # NUL, and the surrogate code points, which only ever appear in a Python str as halves of nothing.
@@ -134,6 +135,8 @@ class RefuseUnstorableInput:
             names = [(None, "a file name", file.name or "") for _, files in request.FILES.lists() for file in files]
         except TooManyFilesSent:
             return Problem(f"too many files; at most {settings.IMPORT_MAX_FILES} at once")
+        except MultiPartParserError as error:  # Django's own answer would be its HTML 400 page, also under /api/
+            return Problem(f"the multipart body cannot be read: {error}")
         return _first_unstorable([*fields, *names])
 
 

@@ -342,6 +342,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The errors every endpoint may answer, and what blind annotation leaves out (config/schema.py).
+    "ENUM_NAME_OVERRIDES": {"StanceEnum": "annotations.vocabulary.STANCE_VALUES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.document_errors"],
 }
 
 LOGGING = {

@@ -50,6 +50,7 @@ account_patterns = [
     for pattern in auth_urls.urlpatterns
 ]
 
+handler400 = "config.views.bad_request"
 handler403 = "config.views.forbidden"
 handler404 = "config.views.not_found"
 handler500 = "config.views.server_error"

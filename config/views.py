@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import server_error as django_server_error
 
 
@@ -34,6 +35,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     response = render(request, "404.html", {"message": _message(exception)}, status=404)
     response.app_error_page = True  # type: ignore[attr-defined]
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django itself refuses (a SuspiciousOperation, a body it cannot parse): JSON under /api/."""
+    if _wants_json(request):
+        return JsonResponse({"detail": _message(exception) or "bad request"}, status=400)
+    return django_bad_request(request, exception or Exception())
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

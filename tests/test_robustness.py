@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from annotations.models import Annotation, GoldLabel, Topic
@@ -396,3 +397,134 @@ def test_a_form_over_the_upload_limit_is_a_413_page(
 
     assert response.status_code == 413
     assert "upload limit" in response.content.decode()
+
+
+# --- what Schemathesis found (tests/test_api_fuzz.py) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/annotations/?updated_since=0001-01-01T00:00:00%2B01:00", "updated_since"),
+        ("/api/history/?since=9999-12-31T23:59:59-05:00", "since"),
+        ("/api/export/annotations.jsonl?updated_since=0001-01-01T00:30:00%2B20:31", "updated_since"),
+    ],
+)
+def test_a_moment_without_a_utc_equivalent_is_a_400_naming_the_parameter(
+    people: dict[str, User], url: str, parameter: str
+) -> None:
+    response = client_for(people["curator"]).get(url)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{parameter}: ")
+
+
+@pytest.mark.parametrize("parameter", ["updated_since", "since"])
+def test_a_moment_with_an_offset_beyond_postgresqls_filters(
+    people: dict[str, User], cluster_article: Article, topics: dict[str, Topic], parameter: str
+) -> None:
+    # Python takes UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: `+20:31` was a DataError, a 500.
+    label(people["annotator"], comments_by_number(cluster_article)[1], topics[CM], "favor")
+    url = "/api/annotations/" if parameter == "updated_since" else "/api/history/"
+    client = client_for(people["curator"])
+
+    before = client.get(url, {parameter: "2000-01-01T00:00:00+20:31"})
+    after = client.get(url, {parameter: "9000-01-01T00:00:00-23:59"})
+
+    assert (before.status_code, before.json()["count"]) == (200, 1)
+    assert (after.status_code, after.json()["count"]) == (200, 0)
+
+
+@pytest.mark.parametrize("value", ["null", "0", "-1", "abc", "1.5", "", "²"])
+def test_a_page_size_that_is_no_positive_whole_number_is_a_400(people: dict[str, User], value: str) -> None:
+    # DRF quietly served the default page size for all of these.
+    response = client_for(people["curator"]).get("/api/comments/", {"page_size": value})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("page_size: ")
+
+
+def test_a_page_size_over_the_maximum_is_capped(people: dict[str, User], cluster_article: Article) -> None:
+    response = client_for(people["curator"]).get("/api/comments/", {"page_size": "5000"})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == Comment.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        # Integers past PostgreSQL's were a NumericValueOutOfRange, a 500.
+        ("/api/assignment/", {"qualification_size": 2432902008176640001}, "qualification_size"),
+        ("/api/assignment/", {"per_annotator_cap": 2**31}, "per_annotator_cap"),
+        ("/api/suggestions/settings/", {"retrain_every": 2**63}, "retrain_every"),
+    ],
+)
+def test_a_setting_too_large_for_the_database_is_a_400(
+    people: dict[str, User], url: str, body: dict[str, Any], field: str
+) -> None:
+    response = client_for(people["admin"]).put(url, json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/history/?comment_id=0.5", "comment_id"),
+        ("/api/history/?article=1.5", "article"),
+        ("/api/topics/?all=maybe", "all"),
+    ],
+)
+def test_a_parameter_of_the_wrong_type_is_a_400_not_ignored(people: dict[str, User], url: str, parameter: str) -> None:
+    response = client_for(people["curator"]).get(url)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{parameter}: ")
+
+
+def test_topics_all_lists_inactive_topics_too(people: dict[str, User], topics: dict[str, Topic]) -> None:
+    Topic.objects.filter(slug=CM).update(is_active=False)
+    client = client_for(people["annotator"])
+
+    assert CM not in {topic["slug"] for topic in client.get("/api/topics/").json()}
+    assert CM not in {topic["slug"] for topic in client.get("/api/topics/?all=false").json()}
+    assert CM in {topic["slug"] for topic in client.get("/api/topics/?all=true").json()}
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        # DRF's CharField turned 0 into "0": a release named 0.
+        ("/api/releases/", {"name": 0}, "name"),
+        ("/api/releases/", {"name": "r", "filters": {"unannotated": 0}}, "filters.unannotated"),
+        # Anything but an object was "every topic".
+        ("/api/models/train/", [None, None], ""),
+    ],
+)
+def test_a_body_of_the_wrong_type_is_a_400_not_coerced(
+    people: dict[str, User], url: str, body: Any, field: str
+) -> None:
+    response = client_for(people["admin"]).post(url, json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"{field}: " if field else "send a JSON object")
+
+
+def test_an_import_with_replace_that_is_no_boolean_is_a_400(people: dict[str, User]) -> None:
+    upload = SimpleUploadedFile("a.txt", b"A title\n\nA body.\n", content_type="text/plain")
+
+    response = client_for(people["curator"]).post("/api/imports/", {"files": [upload], "replace": "0"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("replace: ")
+
+
+def test_a_multipart_body_without_a_boundary_is_a_json_400(people: dict[str, User]) -> None:
+    # Django's own answer was its HTML 400 page, also under /api/.
+    response = client_for(people["curator"]).post("/api/imports/", b"--x\r\n\r\n", content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "multipart" in response.json()["detail"]

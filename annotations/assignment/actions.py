@@ -245,14 +245,20 @@ def _number(values: Mapping[str, object], name: str, low: float, high: float, *,
     return float(value)
 
 
+# The largest value the settings' PositiveIntegerFields hold in PostgreSQL (a larger one was a 500).
+MAX_WHOLE = 2**31 - 1
+
+
 def _whole(values: Mapping[str, object], name: str, low: int, *, nullable: bool) -> int | None:
     value = values[name]
     if value is None and nullable:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError({name: f"{value!r} is not a whole number{' or null' if nullable else ''}"})
-    if value < low:
-        raise ValidationError({name: f"must be at least {low}{' (or null)' if nullable else ''}, not {value}"})
+    if not low <= value <= MAX_WHOLE:
+        raise ValidationError(
+            {name: f"must be at least {low} and at most {MAX_WHOLE}{' (or null)' if nullable else ''}, not {value}"}
+        )
     return value
 
 

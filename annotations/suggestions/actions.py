@@ -134,6 +134,10 @@ def _train_when_due(topic: Topic) -> None:
     train_when_due(topic=topic)
 
 
+# What the PositiveIntegerField holds in PostgreSQL (a larger value was a 500).
+MAX_RETRAIN_EVERY = 2**31 - 1
+
+
 def _share(values: Mapping[str, Any], name: str) -> float:
     value = values[name]
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -161,8 +165,8 @@ def update_suggestion_settings(*, actor: User, values: Mapping[str, Any]) -> Sug
         settings.random_share = _share(values, "random_share")
     if "retrain_every" in values:
         every = values["retrain_every"]
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValidationError({"retrain_every": "must be a whole number from 1"})
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_RETRAIN_EVERY:
+            raise ValidationError({"retrain_every": f"must be a whole number from 1 to {MAX_RETRAIN_EVERY}"})
         settings.retrain_every = every
     settings.save()
     return settings

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api import json_object
 from annotations.models import SuggestionModel, SuggestionSettings, Topic
 from annotations.permissions import CanCurate, SeesAllLabels
 from annotations.suggestions import actions
@@ -47,7 +48,10 @@ class SuggestionModelList(APIView):
 
     permission_classes = [SeesAllLabels]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("topic", OpenApiTypes.STR, description="Only this topic's models (a slug)")],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request: Request) -> Response:
         models = SuggestionModel.objects.defer("data").select_related("topic", "trained_by")
         slug = request.query_params.get("topic")
@@ -71,9 +75,24 @@ class TrainSuggestionModels(APIView):
 
     permission_classes = [ManagesSuggestions]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=json_object(
+            {
+                "topic": {
+                    "type": "string",
+                    "nullable": True,
+                    "minLength": 1,
+                    "description": "a topic's slug; every active topic if null or left out",
+                }
+            },
+            "Which topic's model to train",
+        ),
+        responses={202: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": ['send a JSON object: {"topic": slug}, or {} for every active topic']})
+        data = request.data
         slug = data.get("topic")
         if slug is not None:
             topic = Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
@@ -115,7 +134,18 @@ class SuggestionSettingsView(APIView):
     def get(self, request: Request) -> Response:
         return Response(settings_data(SuggestionSettings.current()))
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=json_object(
+            {
+                "hints": {"type": "boolean"},
+                "active_learning": {"type": "boolean"},
+                "random_share": {"type": "number", "minimum": 0, "maximum": 1},
+                "retrain_every": {"type": "integer", "minimum": 1, "maximum": actions.MAX_RETRAIN_EVERY},
+            },
+            "The settings to change; those left out keep their value",
+        ),
+        responses=OpenApiTypes.OBJECT,
+    )
     def put(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": ["send a JSON object of settings"]})
