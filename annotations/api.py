@@ -804,7 +804,11 @@ class TopicGuidelinesView(APIView):
 
     @extend_schema(
         request=json_object(
-            {"statement": {"type": "string"}, "guidelines": {"type": "string"}, "note": {"type": "string"}},
+            {
+                "statement": {"type": "string", "pattern": r"\S", "description": "not empty nor only spaces"},
+                "guidelines": {"type": "string"},
+                "note": {"type": "string"},
+            },
             "The new statement and guidelines (each defaults to the current one) and a note on what changed",
         ),
         responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
