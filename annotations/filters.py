@@ -91,10 +91,20 @@ class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class WholeNumberFilter(filters.Filter):
-    """An id: a whole number (django-filter's NumberFilter takes `0.5` and quietly matches nothing)."""
+class WholeNumberField(forms.IntegerField):
+    """A whole number within PostgreSQL's bigint, as the ids the schema declares (int64)."""
 
-    field_class = forms.IntegerField
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
+class WholeNumberFilter(filters.Filter):
+    """An id: a whole number (django-filter's NumberFilter takes `0.5`, or a number past any id, and quietly
+    matches nothing)."""
+
+    field_class = WholeNumberField
 
 
 class StrictBooleanFilter(filters.BooleanFilter):

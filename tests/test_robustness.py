@@ -474,6 +474,7 @@ def test_a_setting_too_large_for_the_database_is_a_400(
     [
         ("/api/history/?comment_id=0.5", "comment_id"),
         ("/api/history/?article=1.5", "article"),
+        ("/api/history/?comment_id=-9223372036854775809", "comment_id"),
         ("/api/topics/?all=maybe", "all"),
     ],
 )
