@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -675,6 +675,9 @@ def assignment_settings_data(settings: AssignmentSettings) -> dict[str, Any]:
     }
 
 
+Row = TypeVar("Row")
+
+
 def json_object(properties: dict[str, Any], description: str) -> dict[str, Any]:
     """A JSON request body of the named fields only (the server refuses any other with a 400)."""
     schema = {"type": "object", "properties": properties, "additionalProperties": False, "description": description}
@@ -709,22 +712,46 @@ ANNOTATOR_STATUS = json_object(
 )
 
 
-class AssignmentSettingsView(APIView):
+class SettingsView(APIView, Generic[Row]):
+    """A row of settings there is one of: GET shows it; PUT sets the fields a JSON object names (its action
+    checks each value and the caller's role) and answers the row as it now stands. A subclass says which row,
+    which action and how the row reads, and declares its PUT body with `extend_schema_view`."""
+
+    def current(self) -> Row:
+        raise NotImplementedError
+
+    def update(self, *, actor: User, values: dict[str, Any]) -> Row:
+        raise NotImplementedError
+
+    def present(self, settings: Row) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(self.present(self.current()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def put(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationError({"detail": ["send a JSON object of settings"]})
+        return Response(self.present(self.update(actor=authenticated_user(request), values=request.data)))
+
+
+@extend_schema_view(put=extend_schema(request=ASSIGNMENT_SETTINGS, responses=OpenApiTypes.OBJECT))
+class AssignmentSettingsView(SettingsView[AssignmentSettings]):
     """Who labels what: the overlap share, annotators per overlap item (null: all), a cap per annotator (null:
     none), attention checks and qualification. PUT sets the fields it names; the plan follows at once."""
 
     permission_classes = [ManagesAssignment]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request) -> Response:
-        return Response(assignment_settings_data(AssignmentSettings.current()))
+    def current(self) -> AssignmentSettings:
+        return AssignmentSettings.current()
 
-    @extend_schema(request=ASSIGNMENT_SETTINGS, responses=OpenApiTypes.OBJECT)
-    def put(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise ValidationError({"detail": ["send a JSON object of settings"]})
-        settings = assignment_actions.update_assignment_settings(actor=authenticated_user(request), values=request.data)
-        return Response(assignment_settings_data(settings))
+    def update(self, *, actor: User, values: dict[str, Any]) -> AssignmentSettings:
+        return assignment_actions.update_assignment_settings(actor=actor, values=values)
+
+    def present(self, settings: AssignmentSettings) -> dict[str, Any]:
+        return assignment_settings_data(settings)
 
 
 class AssignmentSummaryView(APIView):

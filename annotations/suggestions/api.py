@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api import json_object
+from annotations.api import SettingsView, json_object
 from annotations.models import SuggestionModel, SuggestionSettings, Topic
 from annotations.permissions import CanCurate, SeesAllLabels
 from annotations.suggestions import actions
@@ -122,19 +123,8 @@ def settings_data(settings: SuggestionSettings) -> dict[str, Any]:
     }
 
 
-class SuggestionSettingsView(APIView):
-    """Curators: `hints` (annotators see hints on their single-annotator items), `active_learning` (queues
-    ordered by the model's uncertainty), `random_share` (of those queues, drawn at random; default 0.2),
-    `retrain_every` (new consensus labels on a topic before its model is trained again). PUT sets the fields it
-    names."""
-
-    permission_classes = [ManagesSuggestions]
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request) -> Response:
-        return Response(settings_data(SuggestionSettings.current()))
-
-    @extend_schema(
+@extend_schema_view(
+    put=extend_schema(
         request=json_object(
             {
                 "hints": {"type": "boolean"},
@@ -146,8 +136,20 @@ class SuggestionSettingsView(APIView):
         ),
         responses=OpenApiTypes.OBJECT,
     )
-    def put(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise ValidationError({"detail": ["send a JSON object of settings"]})
-        settings = actions.update_suggestion_settings(actor=authenticated_user(request), values=request.data)
-        return Response(settings_data(settings))
+)
+class SuggestionSettingsView(SettingsView[SuggestionSettings]):
+    """Curators: `hints` (annotators see hints on their single-annotator items), `active_learning` (queues
+    ordered by the model's uncertainty), `random_share` (of those queues, drawn at random; default 0.2),
+    `retrain_every` (new consensus labels on a topic before its model is trained again). PUT sets the fields it
+    names."""
+
+    permission_classes = [ManagesSuggestions]
+
+    def current(self) -> SuggestionSettings:
+        return SuggestionSettings.current()
+
+    def update(self, *, actor: User, values: dict[str, Any]) -> SuggestionSettings:
+        return actions.update_suggestion_settings(actor=actor, values=values)
+
+    def present(self, settings: SuggestionSettings) -> dict[str, Any]:
+        return settings_data(settings)
