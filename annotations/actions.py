@@ -611,16 +611,17 @@ def _lock_items(keys: Sequence[ItemKey]) -> dict[ItemKey, int]:
         rows = Consensus.objects.select_for_update().filter(_key_filter(keys)).order_by("pk")
         return {(a, c or 0, t): pk for pk, a, c, t in rows.values_list("pk", "article_id", "comment_id", "topic_id")}
 
-    found = locked()
-    # Inserted in key order: two batches that create the same rows in different orders would each wait for the
-    # other's uncommitted index entry (a deadlock).
-    missing = sorted({key for key in keys if key not in found})
+    # Missing rows are created before any row is locked, in key order: a batch that inserted while holding the
+    # locks of rows it had found would wait for another batch's uncommitted row while that batch waited for one
+    # of those locks (a deadlock); and two batches inserting in different orders would each wait for the other.
+    existing = Consensus.objects.filter(_key_filter(keys)).values_list("article_id", "comment_id", "topic_id")
+    present = {(a, c or 0, t) for a, c, t in existing}
+    missing = sorted({key for key in keys if key not in present})
     if missing:
         Consensus.objects.bulk_create(
             [Consensus(article_id=a, comment_id=c or None, topic_id=t) for a, c, t in missing], ignore_conflicts=True
         )
-        found = locked()
-    return found
+    return locked()
 
 
 def _current_labels(actor: User, keys: Sequence[ItemKey]) -> dict[ItemKey, Annotation]:

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, expect
 
-from annotations.models import Assignment
+from annotations.models import Assignment, Topic
 from annotations.suggestions.queries import in_random_stream
 from debate.synthetic import generate_corpus
 from tests.browser.conftest import screenshot
@@ -71,7 +71,8 @@ def on_sqlite(tmp_path: Path) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-def on_postgresql(transactional_db: None) -> Iterator[Deployment]:
+def on_postgresql(transactional_db: None, topics: dict[str, Topic]) -> Iterator[Deployment]:
+    # `topics`: an earlier transactional test's flush removed the migration's topic rows.
     server, base = start_gunicorn(LOOP_ENV)
     workers = subprocess.Popen(
         [sys.executable, str(Path(settings.BASE_DIR) / "scripts" / "workers.py"), "--workers", "1"],
@@ -136,6 +137,7 @@ def run_the_loop(deployment: Deployment, browser: Browser, name: str) -> None:
             writes = [{"comment": pk, "topic": CM, "stance": reference[pk]} for pk in ids[start : start + 100]]
             batch = api.post("/annotations/batch/", {"writes": writes})
             assert batch.status_code == 200, batch.text
+            assert {result["status"] for result in batch.json()["results"]} <= {200, 201}, batch.text[:500]
     # The job trains: the model appears in /api/models/, measured, and used.
     model = wait_for(lambda: _trained(admin), timeout=120, interval=0.5)
     assert model["usable"], model["reason"]
