@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import User
@@ -720,7 +720,7 @@ class SettingsView(APIView, Generic[Row]):
     def current(self) -> Row:
         raise NotImplementedError
 
-    def update(self, *, actor: User, values: dict[str, Any]) -> Row:
+    def update(self, *, actor: User, values: Mapping[str, object]) -> Row:
         raise NotImplementedError
 
     def present(self, settings: Row) -> dict[str, Any]:
@@ -747,7 +747,7 @@ class AssignmentSettingsView(SettingsView[AssignmentSettings]):
     def current(self) -> AssignmentSettings:
         return AssignmentSettings.current()
 
-    def update(self, *, actor: User, values: dict[str, Any]) -> AssignmentSettings:
+    def update(self, *, actor: User, values: Mapping[str, object]) -> AssignmentSettings:
         return assignment_actions.update_assignment_settings(actor=actor, values=values)
 
     def present(self, settings: AssignmentSettings) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def _train_when_due(topic: Topic) -> None:
 MAX_RETRAIN_EVERY = 2**31 - 1
 
 
-def _share(values: Mapping[str, Any], name: str) -> float:
+def _share(values: Mapping[str, object], name: str) -> float:
     value = values[name]
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValidationError({name: "must be a number from 0 to 1"})
@@ -146,7 +146,7 @@ def _share(values: Mapping[str, Any], name: str) -> float:
 
 
 @transaction.atomic
-def update_suggestion_settings(*, actor: User, values: Mapping[str, Any]) -> SuggestionSettings:
+def update_suggestion_settings(*, actor: User, values: Mapping[str, object]) -> SuggestionSettings:
     """Set the named fields: `hints` and `active_learning` (true/false), `random_share` (0 to 1),
     `retrain_every` (a whole number from 1)."""
     if not can_curate(actor):

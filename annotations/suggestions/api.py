@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -148,7 +149,7 @@ class SuggestionSettingsView(SettingsView[SuggestionSettings]):
     def current(self) -> SuggestionSettings:
         return SuggestionSettings.current()
 
-    def update(self, *, actor: User, values: dict[str, Any]) -> SuggestionSettings:
+    def update(self, *, actor: User, values: Mapping[str, object]) -> SuggestionSettings:
         return actions.update_suggestion_settings(actor=actor, values=values)
 
     def present(self, settings: SuggestionSettings) -> dict[str, Any]:
