@@ -41,18 +41,23 @@ def when_ready(server: object) -> None:
     gc.freeze()
 
 
-def post_worker_init(worker: object) -> None:
-    """Open the worker's database connection before its first request rather than during it."""
+def post_worker_init(worker: Any) -> None:
+    """Open the worker's database connection before its first request rather than during it, and note the
+    worker's size at its start, against which `post_request` measures what requests made it gain."""
     from django.db import connection
 
     connection.ensure_connection()
+    worker.started_kb = _resident_kb()
 
 
-# A worker whose resident memory passed this after a request (a million-row agreement, say) hands its freed
-# heap back to the system; if it is still above, it is replaced by a fresh fork of the arbiter once the
-# response is out (as gunicorn's max_requests does, but triggered by memory): one big request must not keep a
-# process big for ever. A warmed-up worker uses 75 to 85 MB.
-WORKER_MAX_KB = int(os.environ.get("GUNICORN_WORKER_MAX_MB") or 90) * 1024
+# A worker whose resident memory grew by more than this over its size at start (a million-row agreement, say)
+# hands its freed heap back to the system after the request; if it is still above, it is replaced by a fresh
+# fork of the arbiter once the response is out (as gunicorn's max_requests does, but triggered by memory): one
+# big request must not keep a process big for ever. Measured from the worker's own start, not as an absolute
+# size: a fork starts with the arbiter's pages (the preloaded application) already counted as resident, and an
+# absolute limit that the application outgrows replaces the worker after every request. A warmed-up worker
+# gains 5 to 15 MB over its start.
+WORKER_GROWTH_KB = int(os.environ.get("GUNICORN_WORKER_GROWTH_MB") or 40) * 1024
 
 
 def _resident_kb() -> int:
@@ -61,7 +66,8 @@ def _resident_kb() -> int:
 
 
 def post_request(worker: Any, request: object, environ: object, response: object) -> None:
-    if _resident_kb() <= WORKER_MAX_KB:
+    limit = getattr(worker, "started_kb", 0) + WORKER_GROWTH_KB
+    if _resident_kb() <= limit:
         return
     import contextlib
     import ctypes
@@ -73,6 +79,6 @@ def post_request(worker: Any, request: object, environ: object, response: object
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     resident = _resident_kb()
     worker.log.info("Worker trimmed to %d MB in %.0f ms", resident // 1024, (time.perf_counter() - started) * 1000)
-    if resident > WORKER_MAX_KB:
+    if resident > limit:
         worker.log.info("Worker at %d MB after a request: replacing it with a fresh one", resident // 1024)
         worker.alive = False

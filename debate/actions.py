@@ -11,14 +11,14 @@ from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from knox.models import AuthToken
 
 from debate.db import insert_rows, one_snapshot, reserve_ids, update_rows
 from debate.errors import Conflict
-from debate.models import Article, Author, Comment, ImportFile, Job, ReplyLink
+from debate.models import SEARCH_CONFIG, Article, Author, Comment, CommentSearch, ImportFile, Job, ReplyLink
 from debate.reply_threads import (
     CommentText,
     Link,
@@ -423,6 +423,26 @@ def _save_reply_links(
     ]
     insert_rows(links)
     return len(links) + len(manual_pairs)
+
+
+@transaction.atomic
+def index_comment_search(*, limit: int = 2000) -> int:
+    """Compute the search vectors of up to `limit` comments still waiting for one (see `CommentSearch`) and
+    return how many. Workers call it whenever they have no job, so that imports commit without this cost;
+    several can run at once, each taking rows the others have not locked. Nothing to do off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return 0
+    table = CommentSearch._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(  # table names from the models; the values are parameters
+            f"UPDATE {table} AS s SET vector = to_tsvector(%s::regconfig, COALESCE(c.body, '')) "  # noqa: S608
+            f"FROM {Comment._meta.db_table} AS c "
+            f"WHERE c.id = s.comment_id AND s.comment_id IN ("
+            f"SELECT comment_id FROM {table} WHERE vector IS NULL ORDER BY comment_id LIMIT %s "
+            f"FOR UPDATE SKIP LOCKED)",
+            [SEARCH_CONFIG, limit],
+        )
+        return int(cursor.rowcount)
 
 
 @transaction.atomic

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 
-from debate.models import Article, Comment
-
-SEARCH_CONFIG = "english"
+from debate.models import SEARCH_CONFIG, Article, Comment, CommentSearch
 
 
 def full_text_search(queryset: QuerySet[Comment], text: str) -> QuerySet[Comment]:
@@ -18,10 +16,17 @@ def full_text_search(queryset: QuerySet[Comment], text: str) -> QuerySet[Comment
     if not text:
         return queryset
     if connection.vendor == "postgresql":
-        # The expression must stay identical to the one the comment_body_search index is built on.
-        return queryset.annotate(body_search=SearchVector("body", config=SEARCH_CONFIG)).filter(
-            body_search=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        # Stored vectors through their GIN index; the few comments whose vector the workers have not computed
+        # yet (just imported, or edited) through the partial index of pending rows, computed here the same way.
+        stored = CommentSearch.objects.filter(vector=query).values("comment_id")
+        pending = (
+            CommentSearch.objects.filter(vector__isnull=True)
+            .alias(computed=SearchVector("comment__body", config=SEARCH_CONFIG))
+            .filter(computed=query)
+            .values("comment_id")
         )
+        return queryset.filter(Q(pk__in=stored) | Q(pk__in=pending))
     for word in text.split():
         queryset = queryset.filter(body__icontains=word)
     return queryset

@@ -12,7 +12,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from annotations.models import Annotation, Topic
-from debate.models import Article, Comment
+from debate.actions import index_comment_search
+from debate.models import Article, Comment, CommentSearch
 from tests.conftest import CLUSTER_MUNITIONS, STRIKES_IN_RUSSIA, Api, comments_by_number, label
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,6 +160,36 @@ def test_search_is_full_text_with_stemming_and_web_syntax(labelled: Labelled, ap
     assert found("trainer or cupboard") == [(strikes, 3), (strikes, 4), (strikes, 5), (strikes, 21)]
     assert found("   ") == found("")
     assert len(found("")) == 57
+
+
+def test_search_finds_the_same_before_and_after_the_workers_compute_the_vectors(
+    labelled: Labelled, api_as: Callable[..., Api]
+) -> None:
+    """An import commits without search vectors (the workers compute them later): the filter computes the
+    missing ones itself, so what it finds never depends on the workers having caught up."""
+    api = api_as("researcher")
+    queries = ["trainer", "Cupboards", '"lock Jake Sullivan"', "trainer -bad", "trainer or cupboard", "the"]
+    assert CommentSearch.objects.count() == Comment.objects.count()  # a row per comment, from the trigger
+    assert not CommentSearch.objects.filter(vector__isnull=False).exists()
+    before = {text: numbers(api, search=text) for text in queries}
+
+    indexed = 0
+    while batch := index_comment_search(limit=20):
+        indexed += batch
+    assert indexed == Comment.objects.count()
+    assert not CommentSearch.objects.filter(vector__isnull=True).exists()
+    assert {text: numbers(api, search=text) for text in queries} == before
+    assert before["trainer"] == [3, 5, 21]
+
+    # A changed body waits for its new vector, and is found by its new words meanwhile, not by its old ones.
+    cupboards = Comment.objects.get(article=labelled.strikes, number=4)
+    cupboards.body = "Nothing about furniture here, only zeppelins."
+    cupboards.save()
+    assert CommentSearch.objects.get(comment=cupboards).vector is None
+    assert numbers(api, search="zeppelin") == [4]
+    assert numbers(api, search="Cupboards") == []
+    assert index_comment_search() == 1
+    assert numbers(api, search="zeppelin") == [4]
 
 
 def test_search_combines_with_the_other_filters(labelled: Labelled, api_as: Callable[..., Api]) -> None:

@@ -15,7 +15,7 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from debate.actions import Upload, start_import
-from debate.models import Article, Comment, ImportFile, Job
+from debate.models import Article, Comment, CommentSearch, ImportFile, Job
 from debate.synthetic import generate_document
 from tests.conftest import SEEDS, Workers, wait_for
 
@@ -62,6 +62,9 @@ def test_a_job_is_enqueued_on_commit_and_not_at_all_when_rolled_back(
     task = DBTaskResult.objects.get()
     assert task.status == "SUCCESSFUL"
     assert len(task.worker_ids) == 1
+    # With no job left, the worker computes the search vectors the import committed without.
+    assert wait_for(lambda: not CommentSearch.objects.filter(vector__isnull=True).exists())
+    assert CommentSearch.objects.count() == Comment.objects.count() == 57
 
 
 def test_several_workers_run_every_job_exactly_once(workers: Workers, make_user: Callable[..., User]) -> None:

@@ -175,3 +175,21 @@ def test_a_documented_switch_passes_the_deployment_checks_and_says_what_it_turns
 def test_prepare_serve_says_what_the_switches_turn_off_before_checking() -> None:
     script = (ROOT / "scripts" / "prepare_serve.py").read_text()
     assert script.index("Turned off by its switch") < script.index('call_command("check"')
+
+
+def test_web_processes_never_load_the_training_libraries() -> None:
+    """What gunicorn's arbiter preloads (every view, `config.gunicorn.when_ready`) is what each worker starts
+    with. scikit-learn, scipy and pandas train suggestion models in the job worker only: in a web process they
+    were 90 MB per worker, which once put every fresh worker over the memory limit and replaced it after each
+    request."""
+    result = run(
+        "import sys, django; django.setup(); from django.urls import get_resolver; "
+        "get_resolver().url_patterns; import annotations.suggestions.jobs; "
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'sklearn', 'scipy', 'pandas', 'joblib'}))",
+        DJANGO_PRODUCTION="true",
+        DATABASE_URL=POSTGRES,
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

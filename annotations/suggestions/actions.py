@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +16,6 @@ from django.db.models import Max
 from annotations.assignment.queries import in_plan
 from annotations.models import Annotation, Suggestion, SuggestionModel, SuggestionSettings, Topic
 from annotations.permissions import can_curate, sees_all_labels
-from annotations.suggestions import model as learning
 from annotations.suggestions.queries import (
     hint_eligible,
     hint_for_label,
@@ -27,6 +26,9 @@ from annotations.suggestions.queries import (
 )
 from debate.db import insert_rows
 from debate.models import Comment
+
+if TYPE_CHECKING:
+    from annotations.suggestions import model as learning
 
 ONLY_CURATORS_TRAIN = "only curators and admins train suggestion models or change their settings"
 
@@ -43,12 +45,19 @@ def train_topic(*, topic: Topic, actor: User | None = None) -> Training:
     not beat the baseline). `actor` None: the system (a job, the command)."""
     if actor is not None and not can_curate(actor):
         raise PermissionDenied(ONLY_CURATORS_TRAIN)
+    # Imported here, in the job that trains, not with the module: the label write imports this module, and
+    # scikit-learn with scipy and pandas would add about 90 MB to every web worker that never trains.
+    from annotations.suggestions import model as learning
+
     examples = training_examples(topic)
     try:
         result = learning.train(examples)
     except learning.InsufficientData as error:
         return _store(topic=topic, actor=actor, label_count=len(examples), result=None, reason=str(error))
-    return _store(topic=topic, actor=actor, label_count=len(examples), result=result, reason=result.metrics.reason)
+    data = learning.dumps(result.model) if result.metrics.usable else b""
+    return _store(
+        topic=topic, actor=actor, label_count=len(examples), result=result, reason=result.metrics.reason, data=data
+    )
 
 
 def _predict_all(topic: Topic, result: learning.TrainResult, model: SuggestionModel) -> list[Suggestion]:
@@ -77,7 +86,13 @@ def _predict_all(topic: Topic, result: learning.TrainResult, model: SuggestionMo
 
 @transaction.atomic
 def _store(
-    *, topic: Topic, actor: User | None, label_count: int, result: learning.TrainResult | None, reason: str
+    *,
+    topic: Topic,
+    actor: User | None,
+    label_count: int,
+    result: learning.TrainResult | None,
+    reason: str,
+    data: bytes = b"",
 ) -> Training:
     Topic.objects.select_for_update().filter(pk=topic.pk).values("pk").first()  # one trainer of a topic at a time
     version = (SuggestionModel.objects.filter(topic=topic).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -91,7 +106,7 @@ def _store(
         reason=reason,
         metrics=result.metrics.as_dict() if result is not None else {},
         seconds=result.metrics.seconds if result is not None else 0.0,
-        data=learning.dumps(result.model) if result is not None and usable else b"",
+        data=data if usable else b"",
     )
     # Only the latest model suggests; older ones stay as the learning curve, without their bytes.
     SuggestionModel.objects.filter(topic=topic).exclude(pk=model.pk).exclude(data=b"").update(data=b"")

@@ -39,8 +39,20 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from annotations.suggestions.examples import (
+    ABOUT_STANCES,
+    CONSENSUS_STATUSES,
+    NOT_ABOUT,
+    STANCES,
+    Example,
+    ItemText,
+    agreement_weight,
+    split_quotes,
+)
+
 __all__ = [
     "ABOUT_STANCES",
+    "CONSENSUS_STATUSES",
     "NOT_ABOUT",
     "STANCES",
     "Example",
@@ -60,10 +72,6 @@ __all__ = [
     "train",
 ]
 
-STANCES = ("favor", "against", "neutral", "not_about")
-NOT_ABOUT = "not_about"
-ABOUT_STANCES = ("favor", "against", "neutral")
-CONSENSUS_STATUSES = ("gold", "unanimous", "majority")  # what people agree on; `single` and `unresolved` are not
 
 ISOTONIC_FROM = 1000  # examples; below, isotonic calibration overfits and sigmoid is the safer choice
 MIN_PER_CLASS = 10  # a stage class with fewer training examples is left out (stage 2) or stops training (stage 1)
@@ -82,23 +90,6 @@ _WORDS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w
 
 class InsufficientData(ValueError):
     """Too few consensus labels (or too few of a stage's classes) to train and measure a model."""
-
-
-@dataclass(frozen=True)
-class ItemText:
-    """What the model reads of an item: its own words, its parent's, and the passages it quotes."""
-
-    text: str
-    context: str = ""
-    quotes: str = ""
-
-
-@dataclass(frozen=True)
-class Example:
-    item: ItemText
-    stance: str
-    weight: float = 1.0
-    key: int | None = None  # the caller's id of the item: `TrainResult.held_out` is keyed by it
 
 
 @dataclass(frozen=True)
@@ -284,39 +275,6 @@ class TrainResult:
     # The cross-validated prediction of every keyed training example: what a model that never saw the item
     # suggests. For labelled items, this (not the final model's, which learned their labels) is the honest one.
     held_out: dict[int, Prediction] = field(default_factory=dict)
-
-
-def agreement_weight(status: str, counts: dict[str, int], stance: str) -> float:
-    """How much a consensus label counts in training: 1 for gold and unanimous, the agreeing share for a
-    majority (2 of 3 labels: 0.67); 0 for anything people do not agree on."""
-    if status in ("gold", "unanimous"):
-        return 1.0
-    if status == "majority":
-        total = sum(counts.values())
-        return counts.get(stance, 0) / total if total else 0.0
-    return 0.0
-
-
-def split_quotes(body: str, spans: Sequence[dict[str, Any]]) -> tuple[str, str]:
-    """The body without its quoted spans, and the quoted passages joined by newlines. Spans out of range or
-    overlapping are clipped; their order does not matter."""
-    cuts = sorted(
-        (max(0, int(span.get("start", 0))), min(len(body), int(span.get("end", 0))))
-        for span in spans
-        if isinstance(span, dict)
-    )
-    own: list[str] = []
-    quoted: list[str] = []
-    at = 0
-    for start, end in cuts:
-        start = max(start, at)
-        if end <= start:
-            continue
-        own.append(body[at:start])
-        quoted.append(body[start:end])
-        at = end
-    own.append(body[at:])
-    return "".join(own), "\n".join(quoted)
 
 
 def band_for(probability: float, *, high: float | None, medium: float | None) -> str | None:

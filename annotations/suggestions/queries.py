@@ -44,7 +44,7 @@ from annotations.models import (
     Topic,
 )
 from annotations.permissions import sees_all_labels
-from annotations.suggestions.model import CONSENSUS_STATUSES, Example, ItemText, agreement_weight, split_quotes
+from annotations.suggestions.examples import CONSENSUS_STATUSES, Example, ItemText, agreement_weight, split_quotes
 from debate.models import Comment
 
 HINTS_OFF_OVERLAP = (

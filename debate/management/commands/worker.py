@@ -1,9 +1,10 @@
 """`manage.py worker`: run background jobs, one at a time, until stopped (SIGTERM/SIGINT: after the current job).
 
-django_tasks_db's worker with two things added: on PostgreSQL it waits for work with LISTEN, woken by the
-NOTIFY that enqueueing sends on commit (so a job starts within milliseconds, not at the next poll), and while
-it waits it hands jobs of lost workers to `reap_stale_jobs`. Claiming stays the library's:
-`SELECT ... FOR UPDATE SKIP LOCKED` and the RUNNING mark in one transaction.
+django_tasks_db's worker with three things added: on PostgreSQL it waits for work with LISTEN, woken by the
+NOTIFY that enqueueing sends on commit (so a job starts within milliseconds, not at the next poll); while it
+waits it hands jobs of lost workers to `reap_stale_jobs`; and before it waits it computes the search vectors
+of newly imported comments (`index_comment_search`), a batch at a time, so that a job never waits long.
+Claiming stays the library's: `SELECT ... FOR UPDATE SKIP LOCKED` and the RUNNING mark in one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from debate.actions import index_comment_search
 from debate.jobs import NOTIFY_CHANNEL, reap_stale_jobs
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,14 @@ class ListeningWorker(Worker):
         if handled:
             logger.warning("%d job(s) of lost workers queued again or failed", handled)
 
+    def _index_search(self) -> bool:
+        """One batch of search vectors; True if there may be more to do."""
+        try:
+            return index_comment_search() > 0
+        except Exception:
+            logger.warning("computing search vectors failed", exc_info=True)
+            return False
+
     def _claimed(self) -> Iterator[DBTaskResult[Any, Any]]:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
@@ -109,7 +119,7 @@ class ListeningWorker(Worker):
             close_old_connections()
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            if self.running and not ran:
+            if self.running and not ran and not self._index_search():
                 self._wait()
 
 
