@@ -51,6 +51,7 @@ from annotations.serializers import (
     ParentInputSerializer,
     ThreadNodeSerializer,
     TopicSerializer,
+    annotation_record,
     consensus_of,
     gold_of,
 )
@@ -259,7 +260,7 @@ class CommentLabelView(APIView):
     permission_classes = [WritesOwnLabels]
 
     def _label_response(self, annotation: Annotation, status_code: int = status.HTTP_200_OK) -> Response:
-        response = Response(AnnotationSerializer(annotation).data, status=status_code)
+        response = Response(annotation_record(annotation), status=status_code)
         response["ETag"] = etag(annotation.version)
         return response
 
@@ -346,21 +347,20 @@ class LabelBatchView(APIView):
                 actor=authenticated_user(request), requests=[one for one in requests if one is not None]
             )
         )
-        labels = AnnotationSerializer()  # likewise, one for every label answered
         results = [
-            _batch_result(error if one is None else next(outcomes), request, labels)
+            _batch_result(error if one is None else next(outcomes), request)
             for one, error in zip(requests, parsed, strict=True)
         ]
         return Response({"results": results})
 
 
-def _batch_result(outcome: Any, request: Request, labels: AnnotationSerializer) -> dict[str, Any]:
+def _batch_result(outcome: Any, request: Request) -> dict[str, Any]:
     if isinstance(outcome, actions.LabelWrite):
         annotation = outcome.annotation
         return {
             "status": status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
             "etag": etag(annotation.version),
-            "label": labels.to_representation(annotation),
+            "label": annotation_record(annotation),
         }
     if isinstance(outcome, actions.Removal):
         return {"status": status.HTTP_204_NO_CONTENT, "version": outcome.version}

@@ -183,6 +183,35 @@ class AnnotationSerializer(serializers.ModelSerializer[Annotation]):
         return annotation.guideline_version < annotation.topic.guideline_version
 
 
+_TIMESTAMP = serializers.DateTimeField()
+
+
+def annotation_record(annotation: Annotation) -> dict[str, Any]:
+    """What `AnnotationSerializer` gives for one label, built directly: every label write answers with one,
+    and DRF builds a ModelSerializer's fields anew for each instance (1.5 ms of a 12 ms write, profiled). A
+    test holds the two equal, key order included; the serializer stays the schema's description."""
+    return {
+        "id": annotation.pk,
+        "comment": annotation.comment_id,
+        "article": annotation.article_id,
+        "comment_number": None if annotation.comment_id is None else annotation.comment.number,
+        "topic": annotation.topic.slug,
+        "annotator": annotation.annotator.username,
+        "stance": annotation.stance,
+        "unsure": annotation.unsure,
+        "confidence": annotation.confidence,
+        "note": annotation.note,
+        "evidence": annotation.evidence,
+        "version": annotation.version,
+        "guideline_version": annotation.guideline_version,
+        "outdated": annotation.guideline_version < annotation.topic.guideline_version,
+        "lead_time_ms": annotation.lead_time_ms,
+        "created_at": _TIMESTAMP.to_representation(annotation.created_at),
+        "updated_at": _TIMESTAMP.to_representation(annotation.updated_at),
+        "item_type": "article" if annotation.comment_id is None else "comment",
+    }
+
+
 def my_labels_of(comment: Comment | Article) -> dict[str, dict[str, Any]]:
     """The caller's labels on an item, by topic slug, from the `my_labels` prefetch."""
     return {

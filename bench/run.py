@@ -170,7 +170,9 @@ def batch_target(figure: str, absolute_s: float, text: str) -> Target:
 
 
 TARGETS: dict[str, list[Target]] = {
-    "1a": [batch_target("queryable_s", 0.65, "5,000 comments queryable ≤ 0.65 s (half of Label Studio's)")],
+    # Issue 14 sets its import target over HTTP (what Label Studio was timed on): 1d, from 9a's uploads. 1a
+    # keeps the command's figure, process start included, as the issue's own table gave it.
+    "1d": [batch_target("http_median_s", 0.65, "5,000 comments uploaded over HTTP queryable ≤ 0.65 s (half of LS's)")],
     "1b": [batch_target("seconds", 20, "≤ 20 s")],
     "2": [
         request_target("p50_ms", 7.5, "p50 ≤ 7.5 ms (half of doccano's)"),
@@ -568,8 +570,8 @@ class Bench:
                 "1a",
                 f"Import {self.sizes.big_document:,} comments (one document): command start → queryable via API",
                 f"{queryable:.2f} s (import itself {statistics.median(in_process):.2f} s)",
-                "≤ 0.25 s",
-                queryable <= 0.25,
+                "none (the target is over HTTP: 1d)",
+                None,
                 f"python manage.py import_debate {path.name}",
                 {
                     "queryable_s": round(queryable, 3),
@@ -1246,6 +1248,16 @@ class Bench:
                     "ratio_to_import_action": round(statistics.median(timings) / median_reference, 2),
                     "seed_format_over_http_s": round(seed_seconds, 3),
                 },
+            )
+        )
+        self.results.append(
+            replace(
+                self.results[-1],
+                id="1d",
+                name=f"Import {comments:,} comments uploaded over HTTP until queryable (issue 14's target; as 9a)",
+                target="≤ 0.65 s (half of Label Studio's)",
+                met=None,
+                details=dict(self.results[-1].details),
             )
         )
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from annotations.models import Annotation, ChangeEvent, Consensus, Topic
+from annotations.serializers import AnnotationSerializer, annotation_record
 from debate.models import Article, Comment
 from tests.conftest import Api, comments_by_number
 
@@ -463,3 +464,21 @@ def test_history_is_append_only_in_the_database(api_as: Callable[..., Api], comm
         ChangeEvent.objects.filter(pk=event.pk).delete()
 
     assert ChangeEvent.objects.get().actor_username == event.actor_username
+
+
+def test_the_label_record_a_write_answers_with_is_what_the_serializer_gives(
+    api_as: Callable[..., Api], comment: Comment, cluster_article: Article, topics: dict[str, Topic]
+) -> None:
+    """The label writes answer with `annotation_record`, built without DRF's per-instance fields; the
+    serializer still describes it in the schema and serves the lists: the two must never drift apart."""
+    api = api_as("annotator")
+    assert api.put(label_path(comment), json={"stance": "favor", "evidence": [], "lead_time_ms": 12}).status_code == 201
+    assert api.put(f"/articles/{cluster_article.pk}/annotations/{CM}/", json={"stance": "against"}).status_code == 201
+    Topic.objects.filter(slug=CM).update(guideline_version=5)  # both labels now outdated
+    labels = list(Annotation.objects.select_related("comment", "topic", "annotator").order_by("pk"))
+    assert [label.comment_id is None for label in labels] == [False, True]
+    for label in labels:
+        record, serialized = annotation_record(label), dict(AnnotationSerializer(label).data)
+        assert record == serialized
+        assert list(record) == list(serialized)
+        assert record["outdated"] is True
