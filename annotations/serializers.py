@@ -194,7 +194,7 @@ def annotation_record(annotation: Annotation) -> dict[str, Any]:
         "id": annotation.pk,
         "comment": annotation.comment_id,
         "article": annotation.article_id,
-        "comment_number": None if annotation.comment_id is None else annotation.comment.number,
+        "comment_number": None if annotation.comment is None else annotation.comment.number,
         "topic": annotation.topic.slug,
         "annotator": annotation.annotator.username,
         "stance": annotation.stance,
