@@ -143,14 +143,28 @@ def _snapshot(annotation: Annotation) -> Snapshot:
 
 def _lock_item(item: LabelItem, topic: Topic) -> int:
     """Take the item's lock: its consensus row, created on first use; returns the row's id."""
-    # Nearly always the row exists: one statement locks it. Only the first write of an item creates it.
-    locked = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).order_by().values_list("pk")
-    found = locked.first()
+    # Nearly always the row exists: one statement locks it, written out because it runs on every label write
+    # (the ORM compiled it anew each time: 0.7 ms of CPU). Only the first write of an item creates the row.
+    found = _locked_consensus_id(item, topic)
     if found is not None:
-        return int(found[0])
+        return found
     Consensus.objects.bulk_create([Consensus(**item.keys, topic=topic)], ignore_conflicts=True)
     created = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).values_list("pk", flat=True)
     return int(created.get())
+
+
+def _locked_consensus_id(item: LabelItem, topic: Topic) -> int | None:
+    table = Consensus._meta.db_table
+    comment = "comment_id IS NULL" if item.comment_id is None else "comment_id = %s"
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    params = [item.article_id, topic.pk] if item.comment_id is None else [item.article_id, item.comment_id, topic.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(  # table name from the model; values are parameters
+            f"SELECT id FROM {table} WHERE article_id = %s AND {comment} AND topic_id = %s{lock}",  # noqa: S608
+            params,
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def recompute_consensus(*, item: LabelItem, topic: Topic) -> Consensus:
