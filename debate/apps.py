@@ -23,7 +23,10 @@ class CorpusConfig(AppConfig):
         connect_signals()
 
         from debate import jobs
+        from debate.actions import index_comment_search
         from debate.imports import run_import
         from debate.models import Job
 
         jobs.register(Job.Kind.IMPORT, run_import)
+        # Imports commit without search vectors: the workers compute them between jobs (see CommentSearch).
+        jobs.register_idle("search vectors", lambda: index_comment_search() > 0)

@@ -56,6 +56,23 @@ def register(kind: str, handler: Handler) -> None:
     _HANDLERS[kind] = handler
 
 
+@dataclass(frozen=True)
+class IdleWork:
+    """Work a worker does between jobs, when none waits: `run()` does a short batch of it and says whether it
+    did any (the worker then asks again before it waits); at most once every `every` seconds per worker."""
+
+    name: str
+    run: Callable[[], bool]
+    every: float = 0.0
+
+
+IDLE_WORK: dict[str, IdleWork] = {}
+
+
+def register_idle(name: str, run: Callable[[], bool], *, every: float = 0.0) -> None:
+    IDLE_WORK[name] = IdleWork(name, run, every)
+
+
 def heartbeat_timeout() -> timedelta:
     return timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT)
 

@@ -347,6 +347,34 @@ def test_new_consensus_labels_queue_a_training_job_every_n(
     assert "already queued or running" in out.getvalue()
 
 
+def test_a_topic_made_due_inside_the_check_window_is_trained_by_the_workers_check(
+    topics: dict[str, Topic], api_as: Callable[..., Api], settings: Any
+) -> None:
+    """Each process counts a topic's consensus labels at most once per window: the label that makes the topic
+    due can fall inside it, and with no write after it, only the workers' check between jobs queues the job."""
+    from annotations.suggestions import jobs as suggestion_jobs
+    from debate.jobs import IDLE_WORK
+
+    settings.SUGGESTION_CHECK_SECONDS = 3600
+    suggestion_jobs._LAST_CHECK.clear()
+    reference = stance_corpus(topics, articles=1, per_article=20, seed=27)
+    ids = sorted(reference)
+    assert api_as("curator").put("/suggestions/settings/", {"retrain_every": 3}).status_code == 200
+    writers = [api_as("annotator", f"ann{n}") for n in range(2)]
+    for comment_id in ids[:3]:
+        for api in writers:
+            api.put(f"/comments/{comment_id}/annotations/cluster-munitions/", {"stance": "favor"})
+    assert not Job.objects.exists()  # due since the third item's second label, but counted only at the first
+
+    check = IDLE_WORK["due trainings"]
+    assert check.every == 10  # the default window, read when the app loaded
+    assert check.run() is False
+    job = Job.objects.get()
+    assert (job.kind, job.status, job.options) == ("train", "queued", {"topics": ["cluster-munitions"]})
+    check.run()  # queued already: no second job
+    assert Job.objects.count() == 1
+
+
 def test_the_loop_labels_in_job_trains_hints_appear_queue_reorders(
     topics: dict[str, Topic],
     api_as: Callable[..., Api],

@@ -80,8 +80,9 @@ def train_when_due(*, topic: Topic, settings: SuggestionSettings | None = None) 
     """After a label write commits: queue the topic's training when enough new consensus labels came in.
 
     Counting a topic's consensus labels reads all of them, too much for every write of a big corpus: each
-    process counts at most once every `SUGGESTION_CHECK_SECONDS` (10) per topic, so a training starts within
-    that time of the label that made it due."""
+    process counts at most once every `SUGGESTION_CHECK_SECONDS` (10) per topic. A label that made the topic
+    due inside that window, with no write after it, is caught by the workers (`train_due_topics`), so a
+    training starts within about that time of the label that made it due either way."""
     interval = float(getattr(django_settings, "SUGGESTION_CHECK_SECONDS", 10))
 
     def check() -> None:
@@ -93,3 +94,14 @@ def train_when_due(*, topic: Topic, settings: SuggestionSettings | None = None) 
             enqueue_training(topics=[topic], actor=None)
 
     transaction.on_commit(check)
+
+
+def train_due_topics() -> bool:
+    """Queue training for every active topic that is due and has none waiting: what the job workers check
+    between jobs, every `SUGGESTION_CHECK_SECONDS`. Always False: the jobs it queues are the next round's."""
+    pending = pending_topics()
+    settings = SuggestionSettings.current()
+    due = [topic for topic in Topic.objects.active() if topic.slug not in pending and due_for_training(topic, settings)]
+    if due:
+        enqueue_training(topics=due, actor=None)
+    return False

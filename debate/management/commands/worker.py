@@ -2,8 +2,9 @@
 
 django_tasks_db's worker with three things added: on PostgreSQL it waits for work with LISTEN, woken by the
 NOTIFY that enqueueing sends on commit (so a job starts within milliseconds, not at the next poll); while it
-waits it hands jobs of lost workers to `reap_stale_jobs`; and before it waits it computes the search vectors
-of newly imported comments (`index_comment_search`), a batch at a time, so that a job never waits long.
+waits it hands jobs of lost workers to `reap_stale_jobs`; and before it waits it does the work registered
+for between jobs (`debate.jobs.register_idle`: the search vectors of newly imported comments, trainings that
+fell due), a short batch at a time, so that a job never waits long.
 Claiming stays the library's: `SELECT ... FOR UPDATE SKIP LOCKED` and the RUNNING mark in one transaction.
 """
 
@@ -24,8 +25,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from debate.actions import index_comment_search
-from debate.jobs import NOTIFY_CHANNEL, reap_stale_jobs
+from debate.jobs import IDLE_WORK, NOTIFY_CHANNEL, reap_stale_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class ListeningWorker(Worker):
         self.reap_every = reap_every
         self._listener: psycopg.Connection[Any] | None = None
         self._last_reap = 0.0
+        self._idle_last: dict[str, float] = {}
 
     def _listen(self) -> psycopg.Connection[Any] | None:
         if connection.vendor != "postgresql":
@@ -82,13 +83,20 @@ class ListeningWorker(Worker):
         if handled:
             logger.warning("%d job(s) of lost workers queued again or failed", handled)
 
-    def _index_search(self) -> bool:
-        """One batch of search vectors; True if there may be more to do."""
-        try:
-            return index_comment_search() > 0
-        except Exception:
-            logger.warning("computing search vectors failed", exc_info=True)
-            return False
+    def _idle_work(self) -> bool:
+        """The registered work between jobs (`debate.jobs.register_idle`), each when its time has come; True if
+        any did something (and may have more)."""
+        did = False
+        for work in IDLE_WORK.values():
+            now = time.monotonic()
+            if work.every and now - self._idle_last.get(work.name, -work.every) < work.every:
+                continue
+            self._idle_last[work.name] = now
+            try:
+                did = work.run() or did
+            except Exception:
+                logger.warning("%s between jobs failed", work.name, exc_info=True)
+        return did
 
     def _claimed(self) -> Iterator[DBTaskResult[Any, Any]]:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -119,7 +127,7 @@ class ListeningWorker(Worker):
             close_old_connections()
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            if self.running and not ran and not self._index_search():
+            if self.running and not ran and not self._idle_work():
                 self._wait()
 
 
