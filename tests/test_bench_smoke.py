@@ -21,7 +21,10 @@ def database_url() -> str:
 def test_every_benchmark_runs_at_smoke_size(topics: object) -> None:
     report = run_benchmarks(SMOKE, database_url())
     results = {result["id"]: result for result in report["results"]}
-    assert set(results) == set(ITEMS) | {"2b"}  # item 2 measures the batch endpoint beside single writes
+    # Item 2 measures the batch endpoint beside single writes (2b); 9a's uploads also judge issue 14's import
+    # target (1d).
+    assert set(results) == set(ITEMS) | {"2b", "1d"}
+    assert results["1d"]["details"]["http_median_s"] == results["9a"]["details"]["http_median_s"]
     for result in results.values():
         assert result["value"]
         assert result["target"]
