@@ -55,9 +55,10 @@ def post_worker_init(worker: Any) -> None:
 # fork of the arbiter once the response is out (as gunicorn's max_requests does, but triggered by memory): one
 # big request must not keep a process big for ever. Measured from the worker's own start, not as an absolute
 # size: a fork starts with the arbiter's pages (the preloaded application) already counted as resident, and an
-# absolute limit that the application outgrows replaces the worker after every request. A warmed-up worker
-# gains 5 to 15 MB over its start.
-WORKER_GROWTH_KB = int(os.environ.get("GUNICORN_WORKER_GROWTH_MB") or 40) * 1024
+# absolute limit that the application outgrows replaces the worker after every request. Serving pages and
+# lists, a worker gains about 20 MB over its start (`make bench`, item 8: 87 -> 108 MB); the exports and the
+# agreement of a million labels leave one at 40 MB more, which the limit gives back.
+WORKER_GROWTH_KB = int(os.environ.get("GUNICORN_WORKER_GROWTH_MB") or 25) * 1024
 
 
 def _resident_kb() -> int:
