@@ -149,11 +149,14 @@ def _lock_item(item: LabelItem, topic: Topic) -> int:
     if found is not None:
         return found
     Consensus.objects.bulk_create([Consensus(**item.keys, topic=topic)], ignore_conflicts=True)
-    created = Consensus.objects.select_for_update().filter(**item.keys, topic=topic).values_list("pk", flat=True)
-    return int(created.get())
+    created = _locked_consensus_id(item, topic)  # ours, or the row a concurrent first write committed
+    if created is None:
+        raise Consensus.DoesNotExist(f"no consensus row for {item} on {topic.slug!r} after creating it")
+    return created
 
 
 def _locked_consensus_id(item: LabelItem, topic: Topic) -> int | None:
+    """The id of the item's consensus row on the topic, locked until the transaction ends; None if missing."""
     table = Consensus._meta.db_table
     comment = "comment_id IS NULL" if item.comment_id is None else "comment_id = %s"
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
