@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -70,6 +72,25 @@ def _phase(progress: FileProgress, phase: int, label: str) -> Callable[[int, int
     return report
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector off while one file is read, searched and written.
+
+    An import allocates hundreds of thousands of small objects (tokens, trigrams, spans, model instances) that
+    live until its end, so the collector's passes over the older generations rescan them again and again: for
+    a 5,000-comment file about 0.1 s of the import's 1.1-1.2 s of CPU (medians of 10 imports each way), which
+    cProfile charged to whatever function happened to allocate. The import makes no reference cycles that need
+    collecting meanwhile: reference counting frees its garbage as usual, and the collector runs afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_cycle_collection_paused()
 def import_document(
     *,
     source: str,
@@ -426,10 +447,14 @@ def _save_reply_links(
 
 
 @transaction.atomic
-def index_comment_search(*, limit: int = 2000) -> int:
+def index_comment_search(*, limit: int = 250) -> int:
     """Compute the search vectors of up to `limit` comments still waiting for one (see `CommentSearch`) and
     return how many. Workers call it whenever they have no job, so that imports commit without this cost;
-    several can run at once, each taking rows the others have not locked. Nothing to do off PostgreSQL."""
+    several can run at once, each taking rows the others have not locked. Nothing to do off PostgreSQL.
+
+    A worker looks for a queued job between two calls, so `limit` bounds how long a job that arrives meanwhile
+    waits: 250 bodies take 30-60 ms here, where 2,000 held a new import back for 0.15-0.4 s (the gap between
+    `Job.created_at` and `started_at` while the previous import's vectors were being computed)."""
     if connection.vendor != "postgresql":
         return 0
     table = CommentSearch._meta.db_table

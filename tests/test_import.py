@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from debate.actions import import_document, relayout_article
 from debate.models import Article, Author, Comment, ReplyLink
+from debate.seed_parser import SeedFormatError
 from tests.conftest import CLUSTER_MUNITIONS, SEEDS, STRIKES_IN_RUSSIA
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +254,27 @@ def test_parent_depth_and_thread_order_form_a_tree() -> None:
     for comment in comments.values():
         if comment.parent is not None:
             assert comment.thread_order > comment.parent.thread_order
+
+
+def test_an_import_pauses_the_cycle_collector_only_while_it_runs() -> None:
+    import gc
+
+    assert gc.isenabled()
+    during: set[bool] = set()
+    import_document(
+        source="paused.txt",
+        data=(SEEDS / "000_e41b44eaa1304eb1.txt").read_bytes(),
+        progress=lambda message, share: during.add(gc.isenabled()),
+    )
+    assert during == {False}
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with pytest.raises(SeedFormatError):
+            import_document(source="broken.txt", data=b"\x00")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(SeedFormatError):  # and an import that fails turns it back on
+        import_document(source="broken.txt", data=b"\x00")
+    assert gc.isenabled()
