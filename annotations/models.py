@@ -79,11 +79,25 @@ class Annotation(models.Model):
 
     # PROTECT: re-importing a changed article must not silently drop labels on comments it removes.
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="annotations")
+    # Comment and annotator get no index of their own: the unique constraint (comment, topic, annotator) and
+    # the index (annotator, topic, stance) lead with them and serve every lookup by either. A page's labels
+    # (`comment = ANY(1,000 ids) AND annotator = me`) then take the unique index with both conditions, where
+    # the planner chose the index on comment alone and read every annotator's labels of those comments to
+    # drop nine in ten (EXPLAIN ANALYZE, 10 annotators: 30,000 rows read, 18-25 ms; now 3,000, 10-12 ms), and
+    # each new label updates two indexes fewer.
     comment = models.ForeignKey(
-        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations", help_text=ITEM_HELP
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="annotations",
+        help_text=ITEM_HELP,
+        db_index=False,
     )
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="annotations")
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations", db_index=False
+    )
     stance = models.CharField(max_length=16, choices=STANCE_CHOICES)
     unsure = models.BooleanField(default=False)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 (low) to 3 (high).")

@@ -12,14 +12,17 @@ serializer's, key for key and value for value, so the response is byte for byte 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import F, Lookup, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, F, Func, Lookup, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from annotations.models import Annotation, Consensus, GoldLabel
 from annotations.permissions import sees_all_labels
@@ -69,14 +72,58 @@ def _among(column: str, ids: list[int]) -> Q | _AnyOf:
 
 def rows_of(comments: QuerySet[Comment]) -> QuerySet[Any]:
     """The comments (filtered, ordered) as tuples of COLUMNS: what `records` takes, page by page."""
-    return comments.prefetch_related(None).values_list(*COLUMNS)
+    return comments.prefetch_related(None).values_list(
+        *(_json_column(column) if column == "quoted_spans" else column for column in COLUMNS)
+    )
+
+
+class _UtcIsoText(Func):
+    """A timestamp as the text DRF renders it in UTC: `2026-11-30T23:04:45.123456Z`, the fraction left out
+    when it is zero (as `datetime.isoformat` leaves it out). Written by PostgreSQL, a page's 3,000 label times
+    cost about 1 µs each there, where loading each as a datetime (psycopg) and rendering it again (DRF) cost
+    about 12 µs each here."""
+
+    template = (
+        "(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        "CASE WHEN to_char(%(expressions)s, 'US') = '000000' THEN '' "
+        "ELSE '.' || to_char(%(expressions)s, 'US') END || 'Z')"
+    )
+    output_field = CharField()
+
+
+def _timestamps() -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
+    """How to select a timestamp column, and how to render what was selected, as DRF renders a datetime.
+
+    In SQL where DRF's output is the UTC form `_UtcIsoText` writes (its default ISO 8601 format, UTC the
+    current time zone); else the datetime is loaded and DRF renders it, its time zone looked up once."""
+    current = timezone.get_current_timezone()
+    if (
+        connection.vendor == "postgresql"
+        and api_settings.DATETIME_FORMAT == ISO_8601
+        and timezone.get_current_timezone_name() == "UTC"
+    ):
+        return _UtcIsoText, _as_is
+    return F, serializers.DateTimeField(default_timezone=current).to_representation
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _json_column(column: str) -> Any:
+    """A JSON column as its text, which `_load_json` decodes: orjson reads it in a fifth of the time the
+    standard library's decoder (JSONField's) takes, into the same values."""
+    return Cast(column, TextField())
+
+
+def _load_json(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
 
 
 def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousUser) -> list[dict[str, Any]]:
     """The records of these comment rows for this user, as `LabelledCommentSerializer` gives them."""
     ids = [row[0] for row in rows]
-    # DRF's own rendering of a datetime (ISO 8601, `Z` for UTC), its time zone looked up once, not per value.
-    _datetime = serializers.DateTimeField(default_timezone=timezone.get_current_timezone()).to_representation
+    timestamp, _datetime = _timestamps()
     links: dict[int, list[dict[str, Any]]] = defaultdict(list)
     # The target's number by a subquery per link (an index lookup each), not a join: for a page's thousand ids
     # the planner expects tens of thousands of links and hashes the whole comment table to join them (50 ms
@@ -101,14 +148,22 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
     if user.is_authenticated and ids:
         labels = Annotation.objects.filter(_among("comment_id", ids), annotator_id=user.pk)
         for comment, topic, stance, unsure, confidence, note, evidence, version, updated_at in labels.values_list(
-            "comment_id", "topic__slug", "stance", "unsure", "confidence", "note", "evidence", "version", "updated_at"
+            "comment_id",
+            "topic__slug",
+            "stance",
+            "unsure",
+            "confidence",
+            "note",
+            _json_column("evidence"),
+            "version",
+            timestamp("updated_at"),
         ):
             mine[comment][topic] = {
                 "stance": stance,
                 "unsure": unsure,
                 "confidence": confidence,
                 "note": note,
-                "evidence": evidence,
+                "evidence": _load_json(evidence),
                 "version": version,
                 "updated_at": _datetime(updated_at),
             }
@@ -127,7 +182,7 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
         for comment, topic, stance, note, set_by, set_at in (
             GoldLabel.objects.filter(_among("comment_id", ids))
             .order_by("topic__ordering", "topic__slug")
-            .values_list("comment_id", "topic__slug", "stance", "note", "set_by__username", "set_at")
+            .values_list("comment_id", "topic__slug", "stance", "note", "set_by__username", timestamp("set_at"))
         ):
             gold[comment][topic] = {"stance": stance, "note": note, "set_by": set_by, "set_at": _datetime(set_at)}
         both_sides = authors_taking_both_sides_of({(row[1], row[12]) for row in rows if row[12]})
@@ -162,7 +217,7 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
             "depth": depth,
             "thread_order": thread_order,
             "quotes_article": quotes_article,
-            "quoted_spans": quoted_spans,
+            "quoted_spans": _load_json(quoted_spans),
             "reply_to": links.get(pk, []),
             "my_annotations": mine.get(pk, {}),
         }
