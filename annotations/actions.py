@@ -256,9 +256,9 @@ def _ensure_open(topic: Topic) -> None:
 def _locked_label(*, actor: User, topic: Topic, item: LabelItem) -> tuple[int, Annotation | None]:
     """The item's lock (its consensus row's id) and the actor's label on (item, topic), read under it."""
     consensus_id = _lock_item(item, topic)
-    return consensus_id, Annotation.objects.filter(**item.keys, topic=topic, annotator_id=actor.pk).order_by(
-        "pk"
-    ).first()
+    return consensus_id, label_sql.read_label(
+        article_id=item.article_id, comment_id=item.comment_id, topic_id=topic.pk, annotator_id=actor.pk
+    )
 
 
 @transaction.atomic

@@ -107,6 +107,37 @@ def _comment_match(comment_id: int | None) -> str:
     return "comment_id = %(comment)s" if comment_id is not None else "comment_id IS NULL"
 
 
+_LABEL_FIELDS = Annotation._meta.concrete_fields
+_LABEL_ATTNAMES = [field.attname for field in _LABEL_FIELDS]
+# The fields whose database value the ORM converts on reading (JSON text into values): the same here.
+_LABEL_CONVERTED = [
+    (position, field) for position, field in enumerate(_LABEL_FIELDS) if hasattr(field, "from_db_value")
+]
+_READ_LABEL = (
+    f"SELECT {', '.join(connection.ops.quote_name(field.column) for field in _LABEL_FIELDS)} FROM {ANNOTATION} "  # noqa: S608
+    "WHERE article_id = %(article)s AND {comment_match} AND topic_id = %(topic)s AND annotator_id = %(annotator)s"
+)
+
+
+def read_label(*, article_id: int, comment_id: int | None, topic_id: int, annotator_id: int) -> Annotation | None:
+    """The annotator's label on the item and topic (at most one: the unique constraints), or None.
+
+    Written out because every label write reads it: the ORM compiled this query anew each time, 1.2-1.5 ms of
+    CPU, and this costs 0.2 ms (1,000 reads each way, `time.process_time`). Any database the app runs on."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _READ_LABEL.format(comment_match=_comment_match(comment_id)),
+            {"article": article_id, "comment": comment_id, "topic": topic_id, "annotator": annotator_id},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, field in _LABEL_CONVERTED:
+        values[position] = field.from_db_value(values[position], None, connection)
+    return Annotation.from_db(connection.alias, _LABEL_ATTNAMES, values)
+
+
 def write_label(
     *,
     consensus_id: int,

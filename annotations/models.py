@@ -329,8 +329,10 @@ class AssignmentSettings(models.Model):
 
     @classmethod
     def current(cls) -> AssignmentSettings:
-        found = cls.objects.filter(pk=1).first()
-        return found if found is not None else cls(pk=1)
+        try:  # `get`: `filter().first()` compiled an ordering for the one row on every label write
+            return cls.objects.get(pk=1)
+        except cls.DoesNotExist:
+            return cls(pk=1)
 
 
 class QualificationStatus(models.TextChoices):
@@ -558,5 +560,7 @@ class SuggestionSettings(models.Model):
 
     @classmethod
     def current(cls) -> SuggestionSettings:
-        found = cls.objects.filter(pk=1).first()
-        return found if found is not None else cls(pk=1)
+        try:  # `get`: `filter().first()` compiled an ordering for the one row on every label write
+            return cls.objects.get(pk=1)
+        except cls.DoesNotExist:
+            return cls(pk=1)

@@ -89,13 +89,9 @@ class LabelInputSerializer(StrictSerializer):
         help_text="Milliseconds spent on the item before this change (the browser workspace measures it)",
     )
 
-    def label_values(self) -> LabelValues:
-        """The validated body as the action takes it (call after `is_valid`)."""
-        return self.values_of(self.validated_data)
-
     @staticmethod
     def values_of(data: Mapping[str, Any]) -> LabelValues:
-        """Validated data (of `is_valid`, or of `run_validation`) as the action takes it."""
+        """Validated data (of `run_validation`, or `is_valid`'s `validated_data`) as the action takes it."""
         return LabelValues(
             stance=data["stance"],
             unsure=data["unsure"],

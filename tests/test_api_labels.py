@@ -255,11 +255,15 @@ def test_evidence_is_stored_sorted_and_without_duplicates(api_as: Callable[..., 
     second = {"start": 8, "end": 20, "text": body[8:20]}
     first = {"start": 0, "end": 7, "text": body[0:7]}
 
-    response = api_as("annotator").put(label_path(comment), {"stance": "favor", "evidence": [second, first, second]})
+    annotator = api_as("annotator")
+    response = annotator.put(label_path(comment), {"stance": "favor", "evidence": [second, first, second]})
 
     assert response.status_code == 201
     assert response.json()["evidence"] == [first, second]
     assert stored(comment)[0]["evidence"] == [first, second]
+    # Read back under the lock as values, not as the column's JSON text: the same label again changes nothing.
+    again = annotator.put(label_path(comment), {"stance": "favor", "evidence": [first, second]})
+    assert (again.status_code, again.headers["ETag"], again.json()["version"]) == (200, '"1"', 1)
 
 
 def test_consensus_follows_each_write(api_as: Callable[..., Api], comment: Comment) -> None:
