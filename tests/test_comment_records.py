@@ -4,6 +4,7 @@ every role and filter, and reads a whole thread in a constant number of queries.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -100,3 +101,28 @@ def test_a_whole_thread_is_read_in_constant_queries(
     assert big > 20
     assert counts[big] <= 12
     assert len({count for size, count in counts.items() if size}) == 1, counts
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 30, 23, 4, 45, tzinfo=UTC),  # a whole second: no fraction written
+        datetime(2026, 11, 30, 23, 4, 45, 1, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, 0, 0, 500, tzinfo=timezone(timedelta(hours=-7))),  # written in UTC
+    ],
+)
+def test_timestamps_written_by_the_database_are_drfs_and_isoformats_text(moment: datetime) -> None:
+    from django.db.models import DateTimeField, Value
+    from rest_framework import serializers
+
+    from debate.db import UtcIsoText
+
+    def written(utc: str) -> str:
+        expression = UtcIsoText(Value(moment, output_field=DateTimeField()), utc=utc)
+        return str(Topic.objects.annotate(text=expression).values_list("text", flat=True)[:1].get())
+
+    Topic.objects.get_or_create(slug="any-topic", defaults={"name": "Any"})
+    assert written("Z") == serializers.DateTimeField().to_representation(moment)
+    assert written("+00:00") == moment.astimezone(UTC).isoformat()

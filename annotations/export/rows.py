@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, CharField, F, FilteredRelation, Func, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, FilteredRelation, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django_filters import FilterSet
@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from annotations.export.formats import ANNOTATION_COLUMNS, LABEL_FIELDS, comment_records
 from annotations.filters import AnnotationFilter, CommentFilter
 from annotations.models import GOLD_REASONS, Annotation, Consensus, GoldLabel, ItemType, Topic
-from debate.db import CHUNK_SIZE, binary_rows
+from debate.db import CHUNK_SIZE, UtcIsoText, binary_rows
 from debate.models import Comment, ReplyLink
 
 # Export column -> ORM path, in ANNOTATION_COLUMNS order.
@@ -105,20 +105,9 @@ def annotation_rows(annotations: QuerySet[Annotation]) -> Iterator[dict[str, Any
         return
     # Timestamps as the text the export writes anyway, made by PostgreSQL: no datetime object per value.
     paths = {**_ANNOTATION_PATHS, "created_at": "created_iso", "updated_at": "updated_iso"}
-    rows = ordered.annotate(created_iso=_IsoFormat("created_at"), updated_iso=_IsoFormat("updated_at"))
+    rows = ordered.annotate(created_iso=UtcIsoText("created_at"), updated_iso=UtcIsoText("updated_at"))
     for row in binary_rows(rows.values_list(*paths.values())):
         yield dict(zip(ANNOTATION_COLUMNS, row, strict=True))
-
-
-class _IsoFormat(Func):
-    """A timestamp as Python's `datetime.isoformat()` writes it in UTC: microseconds only when not zero."""
-
-    output_field = CharField()
-    template = (
-        "CASE WHEN date_trunc('second', %(expressions)s) = %(expressions)s "
-        """THEN to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') """
-        """ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END"""
-    )
 
 
 def annotation_export_rows(*, request: HttpRequest) -> Iterator[dict[str, Any]]:
