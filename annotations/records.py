@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
-from django.db.models import F, Lookup, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
@@ -29,7 +29,7 @@ from annotations.models import Annotation, Consensus, GoldLabel
 from annotations.permissions import sees_all_labels
 from annotations.quality.queries import authors_taking_both_sides_of
 from annotations.suggestions.queries import suggestions_for_ids
-from debate.db import UtcIsoText
+from debate.db import UtcIsoText, among
 from debate.models import Comment, ReplyLink
 
 # The page's columns, in the order `record` reads them.
@@ -48,28 +48,6 @@ COLUMNS = (
     "quoted_spans",
     "author_id",
 )
-
-
-class _AnyOf(Lookup[Any]):
-    """`column = ANY(%s)` with the ids as one array parameter. `column IN (%s, %s, ...)` with a thousand
-    placeholders costs more to build, to parse (psycopg) and to plan (PostgreSQL) than the query itself."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_prep_lookup(self) -> Any:
-        return self.rhs
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
-
-
-def _among(column: str, ids: list[int]) -> Q | _AnyOf:
-    """Rows whose `column` is one of `ids`: one array parameter on PostgreSQL, IN elsewhere."""
-    if connection.vendor == "postgresql":
-        return _AnyOf(F(column), ids)
-    return Q(**{f"{column}__in": ids})
 
 
 def rows_of(comments: QuerySet[Comment]) -> QuerySet[Any]:
@@ -120,7 +98,7 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
     # on a corpus of 100,000 comments, where the lookups take one).
     target_number = Comment.objects.filter(pk=OuterRef("target_id")).values("number")
     for source, target, number_of_target, method, score, evidence, basis in (
-        ReplyLink.objects.filter(_among("source_id", ids))
+        ReplyLink.objects.filter(among("source_id", ids))
         .order_by("position", "pk")
         .values_list("source_id", "target_id", Subquery(target_number), "method", "score", "evidence", "basis")
     ):
@@ -136,7 +114,7 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
         )
     mine: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     if user.is_authenticated and ids:
-        labels = Annotation.objects.filter(_among("comment_id", ids), annotator_id=user.pk)
+        labels = Annotation.objects.filter(among("comment_id", ids), annotator_id=user.pk)
         for comment, topic, stance, unsure, confidence, note, evidence, version, updated_at in labels.values_list(
             "comment_id",
             "topic__slug",
@@ -163,14 +141,14 @@ def records(rows: Sequence[tuple[Any, ...]], user: AbstractBaseUser | AnonymousU
     both_sides: dict[tuple[int, int], list[str]] = {}
     if sees_all and ids:
         for comment, topic, agreed, status, n in (
-            Consensus.objects.filter(_among("comment_id", ids))
+            Consensus.objects.filter(among("comment_id", ids))
             .exclude(status=None)
             .order_by("topic__ordering", "topic__slug")
             .values_list("comment_id", "topic__slug", "stance", "status", "n")
         ):
             consensus[comment][topic] = {"stance": agreed, "status": status, "n": n}
         for comment, topic, stance, note, set_by, set_at in (
-            GoldLabel.objects.filter(_among("comment_id", ids))
+            GoldLabel.objects.filter(among("comment_id", ids))
             .order_by("topic__ordering", "topic__slug")
             .values_list("comment_id", "topic__slug", "stance", "note", "set_by__username", timestamp("set_at"))
         ):

@@ -15,17 +15,18 @@ other run in `one_snapshot()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
-from django.db.models import CharField, Func, QuerySet
+from django.db.models import CharField, F, Func, Lookup, Q, QuerySet
 
 __all__ = [
     "CHUNK_SIZE",
     "UtcIsoText",
+    "among",
     "binary_rows",
     "insert_rows",
     "one_snapshot",
@@ -250,3 +251,28 @@ class UtcIsoText(Func):
         sql, params = super().as_sql(compiler, connection, function, template, arg_joiner, **extra_context)
         # The expression is written out at each of its places in the template: its parameters, as often.
         return sql, tuple(params) * self.template.count("%(expressions)s")
+
+
+class _AnyOf(Lookup[Any]):
+    """`column = ANY(%s)` with the ids as one array parameter. `column IN (%s, %s, ...)` with a thousand
+    placeholders costs more to build, to parse (psycopg: 7 ms for a page's suggestions) and to plan
+    (PostgreSQL) than the query itself."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return self.rhs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def among(column: str, ids: Iterable[int]) -> Q | _AnyOf:
+    """Rows whose `column` (a path, joins allowed) is one of `ids`: one array parameter on PostgreSQL, IN
+    elsewhere."""
+    values = sorted(ids)
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(column), values)
+    return Q(**{f"{column}__in": values})

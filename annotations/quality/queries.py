@@ -21,7 +21,7 @@ from annotations.models import Annotation, AssignmentSettings, Consensus, Topic
 from annotations.quality.agreement import STANCES, TopicReport, confusion_matrix, depth_bucket, topic_report_from_arrays
 from annotations.quality.flow import FlowSummary, summarise
 from annotations.vocabulary import SIDES, ConsensusStatus, takes_both_sides
-from debate.db import stream_rows
+from debate.db import among, stream_rows
 from debate.models import Article, Comment, ReplyLink
 
 # Categories of a consensus distribution: the four stances, and items whose annotators disagree.
@@ -263,8 +263,8 @@ def authors_taking_both_sides_of(pairs: set[tuple[int, int]]) -> dict[tuple[int,
         return {}
     rows = (
         Consensus.objects.filter(
-            comment__article_id__in={article for article, _ in pairs},
-            comment__author_id__in={author for _, author in pairs},
+            among("comment__article_id", {article for article, _ in pairs}),
+            among("comment__author_id", {author for _, author in pairs}),
             stance__in=sorted(SIDES),
         )
         .exclude(comment__author=None)

@@ -45,6 +45,7 @@ from annotations.models import (
 )
 from annotations.permissions import sees_all_labels
 from annotations.suggestions.examples import CONSENSUS_STATUSES, Example, ItemText, agreement_weight, split_quotes
+from debate.db import among
 from debate.models import Comment
 
 HINTS_OFF_OVERLAP = (
@@ -167,7 +168,7 @@ def suggestions_for_ids(
     """`suggestions_for` by comment ids."""
     if not ids:
         return {}
-    rows = Suggestion.objects.filter(comment_id__in=ids, model__usable=True).select_related("topic", "model")
+    rows = Suggestion.objects.filter(among("comment_id", ids), model__usable=True).select_related("topic", "model")
     if not sees_all_labels(user):
         if not (state or hint_state(user)).on:
             return {}
