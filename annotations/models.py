@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -276,7 +278,21 @@ ORDINARY_REASONS = (AssignmentReason.OVERLAP, AssignmentReason.SINGLE)
 GOLD_REASONS = (AssignmentReason.QUALIFICATION, AssignmentReason.CHECK)
 
 
-class AssignmentSettings(models.Model):
+class OneRowSettings(models.Model):
+    """Settings kept in one row (pk 1); until someone saves them, the model's defaults."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls) -> Self:
+        try:  # `get`: `filter().first()` compiled an ordering for the one row on every label write
+            return cls._default_manager.get(pk=1)
+        except cls.DoesNotExist:
+            return cls(pk=1)
+
+
+class AssignmentSettings(OneRowSettings):
     """How the corpus is shared out among annotators: one row (the topic set is the whole corpus today).
 
     The defaults (everything in the overlap sample, labelled by every annotator, no checks, no qualification)
@@ -326,13 +342,6 @@ class AssignmentSettings(models.Model):
 
     def __str__(self) -> str:
         return f"overlap {self.overlap_share:.0%}, {self.overlap_annotators or 'all'} annotators per overlap item"
-
-    @classmethod
-    def current(cls) -> AssignmentSettings:
-        try:  # `get`: `filter().first()` compiled an ordering for the one row on every label write
-            return cls.objects.get(pk=1)
-        except cls.DoesNotExist:
-            return cls(pk=1)
 
 
 class QualificationStatus(models.TextChoices):
@@ -536,7 +545,7 @@ class Suggestion(models.Model):
         return f"c{self.comment_id}/{self.topic_id}: {self.stance} {self.probability:.2f}"
 
 
-class SuggestionSettings(models.Model):
+class SuggestionSettings(OneRowSettings):
     """How suggestions are used: one row, curators set it (`PUT /api/suggestions/settings/`)."""
 
     hints = models.BooleanField(default=True, help_text="Show hints to annotators (never on overlap items).")
@@ -557,10 +566,3 @@ class SuggestionSettings(models.Model):
 
     def __str__(self) -> str:
         return f"hints {'on' if self.hints else 'off'}, active learning {'on' if self.active_learning else 'off'}"
-
-    @classmethod
-    def current(cls) -> SuggestionSettings:
-        try:  # `get`: `filter().first()` compiled an ordering for the one row on every label write
-            return cls.objects.get(pk=1)
-        except cls.DoesNotExist:
-            return cls(pk=1)

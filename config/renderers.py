@@ -33,18 +33,17 @@ class JSONRenderer(renderers.JSONRenderer):
             return b""
         indent = self.get_indent(accepted_media_type or "", renderer_context or {})
         if indent is not None or self.ensure_ascii or not self.compact:
-            return _drf(self, data, accepted_media_type, renderer_context)
+            return self._as_drf_renders(data, accepted_media_type, renderer_context)
         try:
             encoded = orjson.dumps(data, default=_DRF_DEFAULT, option=_OPTIONS)
         except orjson.JSONEncodeError:
-            return _drf(self, data, accepted_media_type, renderer_context)
+            return self._as_drf_renders(data, accepted_media_type, renderer_context)
         if b"\xe2\x80" in encoded:  # the UTF-8 lead of U+2028 and U+2029 (and of other punctuation)
             encoded = encoded.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
         return encoded
 
-
-def _drf(
-    renderer: JSONRenderer, data: Any, accepted_media_type: str | None, renderer_context: Mapping[str, Any] | None
-) -> bytes:
-    rendered: bytes = renderers.JSONRenderer.render(renderer, data, accepted_media_type, renderer_context)
-    return rendered
+    def _as_drf_renders(
+        self, data: Any, accepted_media_type: str | None, renderer_context: Mapping[str, Any] | None
+    ) -> bytes:
+        rendered: bytes = super().render(data, accepted_media_type, renderer_context)
+        return rendered

@@ -272,7 +272,7 @@ class _AnyOf(Lookup[Any]):
 def among(column: str, ids: Iterable[int]) -> Q | _AnyOf:
     """Rows whose `column` (a path, joins allowed) is one of `ids`: one array parameter on PostgreSQL, IN
     elsewhere."""
-    values = sorted(ids)
+    values = list(ids)
     if connection.vendor == "postgresql":
         return _AnyOf(F(column), values)
     return Q(**{f"{column}__in": values})
